@@ -1,0 +1,61 @@
+// CopyObject: streams a source object (any bucket, any mount) into a new object; metadata and
+// tags are copied or replaced as the directives say.
+import { S3Error } from '../s3/errors.js';
+import type { S3Request } from '../s3/handler.js';
+import { BodyVerifier } from '../s3/body/bodyVerifier.js';
+import { sendXml } from '../s3/respond.js';
+import { xmlDocument } from '../s3/xml.js';
+import { checkTags, checkUserMetadataSize, parseTaggingHeader } from '../objects/limits.js';
+import type { ObjectMeta } from '../ufs/ufs.js';
+import type { Services } from './shared/services.js';
+import { checkCopyConditions, parseCopySource } from './shared/copySource.js';
+import { storedMetaFromRequest } from './shared/objectHeaders.js';
+import { header, isoDate, quoteEtag } from './shared/wire.js';
+
+export async function copyObject(r: S3Request, svc: Services): Promise<void> {
+  const { bucket, key } = r.endpoint;
+  const source = parseCopySource(r);
+  const metadataDirective = directive(r, 'x-amz-metadata-directive');
+  const taggingDirective = directive(r, 'x-amz-tagging-directive');
+  await svc.objects.headBucket(bucket);
+
+  const read = await svc.objects.getObject(source.bucket, source.key, () => null);
+  try {
+    const src = read.status;
+    checkCopyConditions(r, src);
+    if (source.bucket === bucket && source.key === key && metadataDirective === 'COPY' && taggingDirective === 'COPY') {
+      throw new S3Error('InvalidRequest', "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.");
+    }
+    let meta: ObjectMeta;
+    if (metadataDirective === 'REPLACE') {
+      const stored = storedMetaFromRequest(r);
+      checkUserMetadataSize(stored.userMetadata, svc.settings.maxMetadataBytes);
+      meta = { ...stored, tags: src.meta.tags, checksums: src.meta.checksums };
+    } else {
+      meta = { ...src.meta, owner: r.identity.user, partsCount: undefined };
+    }
+    if (taggingDirective === 'REPLACE') {
+      meta.tags = parseTaggingHeader(header(r, 'x-amz-tagging') ?? '');
+      checkTags(meta.tags, svc.settings.taggingRestrictions);
+    }
+    const verifier = new BodyVerifier({});
+    const status = await svc.objects.putObject(bucket, key, [read.body, verifier], () => ({
+      etag: verifier.result.md5Hex,
+      meta: { ...meta, partsCount: undefined },
+    }));
+    r.log.bytesIn = status.size;
+    sendXml(r, 200, xmlDocument('CopyObjectResult', { LastModified: isoDate(status.lastModified), ETag: quoteEtag(status.etag) }));
+  } finally {
+    read.body.destroy();
+  }
+}
+
+function directive(r: S3Request, name: string): 'COPY' | 'REPLACE' {
+  const v = header(r, name);
+  if (v === undefined) return 'COPY';
+  const u = v.toUpperCase();
+  if (u !== 'COPY' && u !== 'REPLACE') {
+    throw new S3Error('InvalidArgument', `Unknown ${name}: ${v}`, { fields: { ArgumentName: name, ArgumentValue: v } });
+  }
+  return u;
+}

@@ -1,0 +1,34 @@
+// ListObjectVersions: an unversioned bucket's answer, every current object with version id "null".
+import type { S3Request } from '../s3/handler.js';
+import { sendXml } from '../s3/respond.js';
+import { xmlDocument } from '../s3/xml.js';
+import type { Services } from './shared/services.js';
+import { entryXml, identity, parseEncodingType, parseMaxKeys } from './shared/listing.js';
+
+export async function listObjectVersions(r: S3Request, svc: Services): Promise<void> {
+  const { bucket, query } = r.endpoint;
+  const prefix = query.prefix ?? '';
+  const delimiter = query.delimiter ?? '';
+  const keyMarker = query['key-marker'] ?? '';
+  const maxKeys = parseMaxKeys(query['max-keys']);
+  const encode = parseEncodingType(query['encoding-type']);
+  const enc = encode ?? identity;
+  const page = await svc.objects.listObjects(bucket, { prefix, delimiter, after: keyMarker, maxKeys });
+  const owner = svc.objects.mounts.get(bucket)?.owner ?? r.identity.user;
+  sendXml(r, 200, xmlDocument('ListVersionsResult', {
+    Name: bucket,
+    Prefix: enc(prefix),
+    KeyMarker: enc(keyMarker),
+    VersionIdMarker: query['version-id-marker'] ?? '',
+    MaxKeys: maxKeys,
+    ...(delimiter ? { Delimiter: enc(delimiter) } : {}),
+    IsTruncated: page.isTruncated,
+    ...(encode ? { EncodingType: 'url' } : {}),
+    ...(page.isTruncated && page.last ? { NextKeyMarker: enc(page.last), NextVersionIdMarker: 'null' } : {}),
+    Version: page.entries.map((e) => {
+      const { Key, ...rest } = entryXml(e, enc, true, owner);
+      return { Key, VersionId: 'null', IsLatest: true, ...rest };
+    }),
+    CommonPrefixes: page.commonPrefixes.map((p) => ({ Prefix: enc(p) })),
+  }));
+}

@@ -1,0 +1,100 @@
+// The headers S3 sends with an object on GET and HEAD, and the stored headers read from a PUT.
+import type { ObjectMeta, ObjectStatus } from '../../ufs/ufs.js';
+import type { S3Request } from '../../s3/handler.js';
+import { httpDate, quoteEtag } from './wire.js';
+
+/** Content headers S3 stores with an object and returns on GET/HEAD. */
+const STORED_HEADERS = [
+  ['content-type', 'contentType'],
+  ['content-encoding', 'contentEncoding'],
+  ['content-disposition', 'contentDisposition'],
+  ['content-language', 'contentLanguage'],
+  ['cache-control', 'cacheControl'],
+  ['expires', 'expires'],
+] as const;
+
+/** response-* query parameters override the stored headers on GET. */
+const OVERRIDES = {
+  'response-content-type': 'Content-Type',
+  'response-content-encoding': 'Content-Encoding',
+  'response-content-disposition': 'Content-Disposition',
+  'response-content-language': 'Content-Language',
+  'response-cache-control': 'Cache-Control',
+  'response-expires': 'Expires',
+} as const;
+
+const DISPLAY_NAME: Record<string, string> = {
+  'content-type': 'Content-Type',
+  'content-encoding': 'Content-Encoding',
+  'content-disposition': 'Content-Disposition',
+  'content-language': 'Content-Language',
+  'cache-control': 'Cache-Control',
+  expires: 'Expires',
+};
+
+export const DEFAULT_CONTENT_TYPE = 'binary/octet-stream';
+
+/** Reads the stored content headers and x-amz-meta-* from a PUT (or CreateMultipartUpload, CopyObject REPLACE). */
+export function storedMetaFromRequest(r: S3Request): Omit<ObjectMeta, 'tags' | 'checksums'> {
+  const h = r.req.headers;
+  const meta: Omit<ObjectMeta, 'tags' | 'checksums'> = { userMetadata: {}, owner: r.identity.user };
+  for (const [name, field] of STORED_HEADERS) {
+    const v = h[name];
+    if (typeof v === 'string') {
+      // aws-chunked is a transfer detail of this request, not part of the object.
+      const value = name === 'content-encoding' ? v.split(',').map((s) => s.trim()).filter((s) => s && s !== 'aws-chunked').join(',') : v;
+      if (value) meta[field] = value;
+    }
+  }
+  for (const [name, value] of Object.entries(h)) {
+    if (name.startsWith('x-amz-meta-') && value !== undefined) {
+      meta.userMetadata[name.slice('x-amz-meta-'.length)] = Array.isArray(value) ? value.join(',') : value;
+    }
+  }
+  return meta;
+}
+
+export interface ObjectHeaderOptions {
+  /** Add x-amz-checksum-* (x-amz-checksum-mode: ENABLED on a whole-object read). */
+  checksums: boolean;
+  /** Query of a GET, for response-* overrides. */
+  query?: Record<string, string>;
+}
+
+export function objectHeaders(status: ObjectStatus, opts: ObjectHeaderOptions): Record<string, string> {
+  const m = status.meta;
+  const out: Record<string, string> = {
+    ETag: quoteEtag(status.etag),
+    'Last-Modified': httpDate(status.lastModified),
+    'Accept-Ranges': 'bytes',
+    'Content-Type': m.contentType ?? DEFAULT_CONTENT_TYPE,
+  };
+  for (const [name, field] of STORED_HEADERS) {
+    const v = m[field];
+    if (v !== undefined && name !== 'content-type') out[DISPLAY_NAME[name]] = v;
+  }
+  for (const [k, v] of Object.entries(m.userMetadata)) out[`x-amz-meta-${k}`] = encodeHeaderValue(v);
+  if (m.tags.length > 0) out['x-amz-tagging-count'] = String(m.tags.length);
+  if (m.partsCount) out['x-amz-mp-parts-count'] = String(m.partsCount);
+  if (opts.checksums) {
+    for (const [alg, value] of Object.entries(m.checksums)) out[`x-amz-checksum-${alg.toLowerCase()}`] = value;
+    if (Object.keys(m.checksums).length > 0) out['x-amz-checksum-type'] = m.partsCount ? 'COMPOSITE' : 'FULL_OBJECT';
+  }
+  if (opts.query) {
+    for (const [param, headerName] of Object.entries(OVERRIDES)) {
+      const v = opts.query[param];
+      if (v !== undefined) out[headerName] = v;
+    }
+  }
+  return out;
+}
+
+/**
+ * Header values arrive as bytes read as Latin-1 and go back the same way, so UTF-8 metadata
+ * round-trips byte for byte; anything Node cannot send is RFC 2047-encoded, as S3 does.
+ */
+function encodeHeaderValue(v: string): string {
+  // eslint-disable-next-line no-control-regex
+  if (/^[\t\x20-\x7e\x80-\xff]*$/.test(v)) return v;
+  return `=?UTF-8?B?${Buffer.from(v, 'utf8').toString('base64')}?=`;
+}

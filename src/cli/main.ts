@@ -1,0 +1,131 @@
+#!/usr/bin/env node
+// strata: worker start | mount add/list/remove | conf get/list/docs
+import { Command, Option } from 'commander';
+import { Config } from '../server/config.js';
+import { configDocument } from '../server/configSchema.js';
+import { Worker } from '../server/worker.js';
+
+const program = new Command();
+program.name('strata').description('Strata: a caching S3 gateway over existing storage').showHelpAfterError();
+
+/** -D key=value, repeatable. */
+function collectDefine(value: string, previous: Record<string, string>): Record<string, string> {
+  const eq = value.indexOf('=');
+  if (eq <= 0) throw new Error(`-D expects key=value, got "${value}"`);
+  return { ...previous, [value.slice(0, eq).trim()]: value.slice(eq + 1) };
+}
+
+function withConfigOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--conf <file>', 'properties file (key=value per line)').env('STRATA_CONF'))
+    .option('-D, --define <key=value>', 'set a configuration key (repeatable)', collectDefine, {});
+}
+
+function loadConfig(opts: { conf?: string; define?: Record<string, string> }): Config {
+  const config = new Config({ file: opts.conf, env: process.env, overrides: opts.define });
+  for (const name of config.unknown.keys()) process.stderr.write(`strata: warning: unknown configuration key ${name}\n`);
+  return config;
+}
+
+/** The admin API of the worker this command talks to. */
+function adminUrl(config: Config, worker?: string): string {
+  if (worker) return worker.startsWith('http') ? worker : `http://${worker}`;
+  return `http://127.0.0.1:${config.int('strata.worker.web.port')}`;
+}
+
+async function callAdmin(base: string, method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
+  let res: Response;
+  try {
+    res = await fetch(base + path, {
+      method,
+      headers: body ? { 'content-type': 'application/json' } : undefined,
+      body: body ? JSON.stringify(body) : undefined,
+      signal: AbortSignal.timeout(30_000),
+    });
+  } catch (e) {
+    throw new Error(`cannot reach the worker's admin API at ${base} (${(e as Error).cause ?? (e as Error).message}); is the worker running?`);
+  }
+  const json = (await res.json().catch(() => ({}))) as Record<string, unknown>;
+  if (!res.ok) throw new Error(`${json.error ?? res.status}: ${json.message ?? res.statusText}`);
+  return json;
+}
+
+// ---- worker ---------------------------------------------------------------------------
+
+const worker = program.command('worker').description('run a worker');
+withConfigOptions(worker.command('start').description('start a worker serving the S3 API'))
+  .option('--embedded', 'embedded default: CreateBucket under <work dir>/buckets and a bucket "data" when there is none')
+  .action(async (opts) => {
+    const config = loadConfig(opts);
+    const w = await Worker.start(config, { embedded: Boolean(opts.embedded) });
+    // A child of a multi-process worker is stopped by its primary (SIGTERM); Ctrl-C reaches the
+    // whole process group, so children leave SIGINT to the primary.
+    if (w.role === 'child') process.on('SIGINT', () => undefined);
+    let stopping = false;
+    const stop = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      if (w.role !== 'child') w.logger.info({ signal }, 'draining');
+      await w.stop();
+      process.exit(0);
+    };
+    process.on('SIGTERM', () => void stop('SIGTERM'));
+    if (w.role !== 'child') process.on('SIGINT', () => void stop('SIGINT'));
+  });
+
+// ---- mount ----------------------------------------------------------------------------
+
+const mount = program.command('mount').description('manage buckets (mount points) on a running worker');
+withConfigOptions(mount.command('add').description('mount an existing storage as a bucket'))
+  .requiredOption('--path <path>', 'bucket path, /<bucket>')
+  .requiredOption('--ufs-uri <uri>', 'storage URI, e.g. file:///srv/data')
+  .option('--option <key=value>', 'mount option (repeatable)', collectDefine, {})
+  .option('--worker <host:port>', "the worker's admin address (default 127.0.0.1:<strata.worker.web.port>)")
+  .action(async (opts) => {
+    const config = loadConfig(opts);
+    const out = await callAdmin(adminUrl(config, opts.worker), 'POST', '/api/v1/mounts', { path: opts.path, ufsUri: opts.ufsUri, options: opts.option });
+    const m = out.mount as { bucket: string; ufsUri: string };
+    console.log(`Mounted ${m.ufsUri} at /${m.bucket}`);
+  });
+withConfigOptions(mount.command('list').description('list mounts'))
+  .option('--worker <host:port>', "the worker's admin address")
+  .action(async (opts) => {
+    const config = loadConfig(opts);
+    const out = await callAdmin(adminUrl(config, opts.worker), 'GET', '/api/v1/mounts');
+    for (const m of out.mounts as Array<{ bucket: string; ufsUri: string; options: Record<string, string>; origin: string }>) {
+      const options = Object.entries(m.options).map(([k, v]) => `${k}=${/secret|password/i.test(k) ? '***' : v}`).join(',');
+      console.log(`/${m.bucket}\t${m.ufsUri}\t${m.origin}${options ? `\t${options}` : ''}`);
+    }
+  });
+withConfigOptions(mount.command('remove').description('remove a mount (its data stays)').argument('<path>', '/<bucket>'))
+  .option('--worker <host:port>', "the worker's admin address")
+  .action(async (path: string, opts) => {
+    const config = loadConfig(opts);
+    await callAdmin(adminUrl(config, opts.worker), 'DELETE', `/api/v1/mounts/${encodeURIComponent(path.replace(/^\/+/, ''))}`);
+    console.log(`Unmounted ${path}`);
+  });
+
+// ---- conf -----------------------------------------------------------------------------
+
+const conf = program.command('conf').description('read configuration');
+withConfigOptions(conf.command('get').description('print the value of a key (strata.* or alluxio.*)').argument('<key>'))
+  .action((key: string, opts) => {
+    const config = loadConfig(opts);
+    console.log(config.raw(key));
+  });
+withConfigOptions(conf.command('list').description('print every key with its value and where it came from'))
+  .action((opts) => {
+    const config = loadConfig(opts);
+    for (const e of config.entries()) console.log(`${e.key}=${e.value}\t(${e.origin})`);
+  });
+conf
+  .command('docs')
+  .description('print docs/configuration.md (Markdown) generated from the schema')
+  .action(() => {
+    process.stdout.write(configDocument());
+  });
+
+program.parseAsync(process.argv).catch((e: Error) => {
+  process.stderr.write(`strata: ${e.message}\n`);
+  process.exit(1);
+});

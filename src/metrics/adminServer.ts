@@ -1,0 +1,101 @@
+// The admin HTTP server (strata.worker.web.port): /health, /ready, /metrics and the admin API
+// under /api/v1/ that the CLI uses (mounts, configuration).
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Config } from '../server/config.js';
+import type { ObjectService } from '../objects/objectService.js';
+import { ObjectError } from '../objects/errors.js';
+
+export interface AdminDeps {
+  objects: ObjectService;
+  config: Config;
+  /** The Prometheus text of this worker (all of its processes). */
+  render: () => Promise<string>;
+  contentType: string;
+  /** Readiness: listeners up, mount table loaded. */
+  isReady: () => boolean;
+  /** The user the admin API acts as (the worker's user in SIMPLE mode). */
+  adminUser: string;
+}
+
+const MAX_JSON_BYTES = 64 * 1024;
+
+export function createAdminServer(deps: AdminDeps): Server {
+  return createServer((req, res) => {
+    route(req, res, deps).catch((e) => {
+      const status = e instanceof ObjectError ? statusOf(e) : 500;
+      sendJson(res, status, { error: e instanceof ObjectError ? e.code : 'InternalError', message: (e as Error).message });
+    });
+  });
+}
+
+function statusOf(e: ObjectError): number {
+  switch (e.code) {
+    case 'NoSuchBucket':
+      return 404;
+    case 'BucketAlreadyExists':
+    case 'BucketAlreadyOwnedByYou':
+      return 409;
+    default:
+      return 400;
+  }
+}
+
+async function route(req: IncomingMessage, res: ServerResponse, deps: AdminDeps): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://admin');
+  const path = url.pathname;
+  const method = req.method ?? 'GET';
+  if (path === '/health') return sendJson(res, 200, { status: 'ok' });
+  if (path === '/ready') {
+    const ready = deps.isReady();
+    return sendJson(res, ready ? 200 : 503, { ready });
+  }
+  if (path === '/metrics') {
+    const text = await deps.render();
+    res.writeHead(200, { 'Content-Type': deps.contentType });
+    res.end(text);
+    return;
+  }
+  if (path === '/api/v1/mounts' && method === 'GET') {
+    return sendJson(res, 200, { mounts: deps.objects.listBuckets() });
+  }
+  if (path === '/api/v1/mounts' && method === 'POST') {
+    const body = await readJson(req);
+    const mountPath = String(body.path ?? '');
+    const ufsUri = String(body.ufsUri ?? '');
+    if (!mountPath || !ufsUri) throw new ObjectError('InvalidArgument', 'A mount needs "path" and "ufsUri".');
+    const options = (body.options ?? {}) as Record<string, string>;
+    const entry = await deps.objects.addMount(mountPath, ufsUri, options, deps.adminUser);
+    return sendJson(res, 201, { mount: entry });
+  }
+  if (path.startsWith('/api/v1/mounts/') && method === 'DELETE') {
+    const entry = await deps.objects.removeMount(decodeURIComponent(path.slice('/api/v1/mounts/'.length)));
+    return sendJson(res, 200, { removed: entry });
+  }
+  if (path === '/api/v1/conf' && method === 'GET') {
+    return sendJson(res, 200, { conf: deps.config.entries() });
+  }
+  sendJson(res, 404, { error: 'NotFound', message: `No admin resource ${method} ${path}` });
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req as AsyncIterable<Buffer>) {
+    size += c.length;
+    if (size > MAX_JSON_BYTES) throw new ObjectError('InvalidArgument', 'Request body too large.');
+    chunks.push(c);
+  }
+  try {
+    const v = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as unknown;
+    if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object');
+    return v as Record<string, unknown>;
+  } catch {
+    throw new ObjectError('InvalidArgument', 'The request body is not a JSON object.');
+  }
+}

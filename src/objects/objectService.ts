@@ -1,0 +1,219 @@
+// The object service: S3 semantics over the mount table and the under-storage adapters.
+// Actions call it with decoded requests; it answers with statuses, streams and domain errors.
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import type { MountEntry, MountTable } from '../namespace/mountTable.js';
+import { StorageError } from '../ufs/errors.js';
+import { openUnderStorage } from '../ufs/factory.js';
+import type {
+  BodySource, ByteRange, ListPage, ListRequest, ObjectMeta, ObjectRead, ObjectStatus, UnderStorage, WrittenObject,
+} from '../ufs/ufs.js';
+import { fromStorage, ObjectError } from './errors.js';
+import { ALONE, type Change, type Siblings } from './siblings.js';
+
+export interface ObjectServiceOptions {
+  /** Folder where CreateBucket makes a folder per bucket; '' refuses CreateBucket. */
+  rootUfs: string;
+  fsync: boolean;
+  /** The other processes of this worker, told of changes before they are acknowledged. */
+  siblings?: Siblings;
+}
+
+export class ObjectService {
+  private readonly storages = new Map<string, Promise<UnderStorage>>();
+
+  constructor(readonly mounts: MountTable, private readonly options: ObjectServiceOptions) {
+    // A changed mount is reopened on next use.
+    mounts.on('change', (bucket: string) => {
+      const s = this.storages.get(bucket);
+      this.storages.delete(bucket);
+      s?.then((u) => u.close()).catch(() => undefined);
+    });
+  }
+
+  private get siblings(): Siblings {
+    return this.options.siblings ?? ALONE;
+  }
+
+  /** Applies a change another process of this worker announced. */
+  async applyChange(change: Change): Promise<void> {
+    if (change.kind === 'mounts') {
+      await this.mounts.reload();
+    } else {
+      const s = this.storages.get(change.bucket);
+      if (s) (await s.catch(() => undefined))?.forget(change.key);
+    }
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.storages.values()];
+    this.storages.clear();
+    await Promise.all(all.map((p) => p.then((u) => u.close()).catch(() => undefined)));
+  }
+
+  /** The storage behind a bucket; NoSuchBucket when it is not mounted. */
+  async storage(bucket: string): Promise<UnderStorage> {
+    let s = this.storages.get(bucket);
+    if (!s) {
+      const entry = this.mounts.get(bucket);
+      if (!entry) throw new ObjectError('NoSuchBucket', `The specified bucket does not exist: ${bucket}`, { BucketName: bucket });
+      s = openUnderStorage(entry.ufsUri, entry.options, { fsync: this.options.fsync });
+      this.storages.set(bucket, s);
+      s.catch(() => this.storages.delete(bucket));
+    }
+    try {
+      return await s;
+    } catch (e) {
+      if (e instanceof StorageError) {
+        throw new ObjectError('ServiceUnavailable', `The storage of bucket ${bucket} cannot be opened: ${e.message}`);
+      }
+      throw e;
+    }
+  }
+
+  /** Runs an adapter call for a bucket, mapping its errors to domain errors. */
+  private async on<T>(bucket: string, fn: (u: UnderStorage) => Promise<T>): Promise<T> {
+    const u = await this.storage(bucket);
+    try {
+      return await fn(u);
+    } catch (e) {
+      throw fromStorage(e, bucket);
+    }
+  }
+
+  // ---- buckets ------------------------------------------------------------------------
+
+  listBuckets(): MountEntry[] {
+    return this.mounts.list();
+  }
+
+  async headBucket(bucket: string): Promise<MountEntry> {
+    await this.storage(bucket);
+    return this.mounts.get(bucket)!;
+  }
+
+  async createBucket(bucket: string, owner: string): Promise<MountEntry> {
+    checkBucketName(bucket);
+    const existing = this.mounts.get(bucket);
+    if (existing) throw alreadyExists(existing, owner);
+    if (!this.options.rootUfs) {
+      throw new ObjectError('InvalidRequest', 'CreateBucket is not enabled on this worker (strata.root.ufs is not set); make a bucket with `strata mount add --path /<bucket> --ufs-uri file:///<folder>` instead.');
+    }
+    const folder = join(this.options.rootUfs, bucket);
+    await fsp.mkdir(folder, { recursive: true });
+    const entry = await this.mounts.add(
+      { bucket, ufsUri: `file://${folder}`, options: {}, createdAt: new Date().toISOString(), owner, origin: 'bucket' },
+      (current) => {
+        if (current) throw alreadyExists(current, owner);
+      },
+    );
+    await this.siblings.announce({ kind: 'mounts' });
+    return entry;
+  }
+
+  /** `strata mount add`: makes an existing storage visible as a bucket; the storage must open. */
+  async addMount(path: string, ufsUri: string, options: Record<string, string>, owner: string): Promise<MountEntry> {
+    const bucket = path.replace(/^\/+/, '').replace(/\/+$/, '');
+    if (bucket.includes('/')) throw new ObjectError('InvalidArgument', `A mount path names one bucket at the root ("/<bucket>"), not "${path}".`);
+    checkBucketName(bucket);
+    if (this.mounts.get(bucket)) throw new ObjectError('BucketAlreadyExists', `Bucket ${bucket} is already mounted.`, { BucketName: bucket });
+    try {
+      const u = await openUnderStorage(ufsUri, options, { fsync: this.options.fsync });
+      await u.close();
+    } catch (e) {
+      if (e instanceof StorageError) throw new ObjectError('InvalidArgument', `Cannot mount ${ufsUri}: ${e.message}`);
+      throw e;
+    }
+    const entry = await this.mounts.add(
+      { bucket, ufsUri, options, createdAt: new Date().toISOString(), owner, origin: 'mount' },
+      (current) => {
+        if (current) throw new ObjectError('BucketAlreadyExists', `Bucket ${bucket} is already mounted.`, { BucketName: bucket });
+      },
+    );
+    await this.siblings.announce({ kind: 'mounts' });
+    return entry;
+  }
+
+  /** `strata mount remove`: the bucket disappears; its data stays where it is. */
+  async removeMount(path: string): Promise<MountEntry> {
+    const bucket = path.replace(/^\/+/, '').replace(/\/+$/, '');
+    const removed = await this.mounts.remove(bucket);
+    if (!removed) throw new ObjectError('NoSuchBucket', `No mount at /${bucket}.`, { BucketName: bucket });
+    await this.siblings.announce({ kind: 'mounts' });
+    return removed;
+  }
+
+  async deleteBucket(bucket: string): Promise<void> {
+    const entry = this.mounts.get(bucket);
+    if (!entry) throw new ObjectError('NoSuchBucket', undefined, { BucketName: bucket });
+    if (entry.origin !== 'bucket') {
+      throw new ObjectError('InvalidRequest', `Bucket ${bucket} is a mount of ${entry.ufsUri}; remove it with \`strata mount remove /${bucket}\`, which leaves its data in place.`);
+    }
+    if (!(await this.on(bucket, (u) => u.isEmpty()))) throw new ObjectError('BucketNotEmpty', undefined, { BucketName: bucket });
+    await this.mounts.remove(bucket);
+    await this.siblings.announce({ kind: 'mounts' });
+    if (entry.ufsUri.startsWith('file://')) {
+      const folder = entry.ufsUri.slice('file://'.length);
+      await fsp.rm(folder, { recursive: true, force: true });
+    }
+  }
+
+  async setBucketTags(bucket: string, tags: Array<[string, string]>): Promise<void> {
+    const updated = await this.mounts.update(bucket, (entry) => ({ ...entry, tags }));
+    if (!updated) throw new ObjectError('NoSuchBucket', undefined, { BucketName: bucket });
+    await this.siblings.announce({ kind: 'mounts' });
+  }
+
+  // ---- objects ------------------------------------------------------------------------
+
+  async headObject(bucket: string, key: string): Promise<ObjectStatus> {
+    const status = await this.on(bucket, (u) => u.stat(key));
+    if (!status) throw noSuchKey(key);
+    return status;
+  }
+
+  async getObject(bucket: string, key: string, pickRange: (size: number) => ByteRange | null): Promise<ObjectRead> {
+    const read = await this.on(bucket, (u) => u.read(key, pickRange));
+    if (!read) throw noSuchKey(key);
+    return read;
+  }
+
+  putObject(bucket: string, key: string, body: BodySource, describe: () => WrittenObject): Promise<ObjectStatus> {
+    return this.on(bucket, (u) => u.write(key, body, describe));
+  }
+
+  async updateMeta(bucket: string, key: string, update: (meta: ObjectMeta) => ObjectMeta): Promise<ObjectStatus> {
+    await this.headObject(bucket, key);
+    const status = await this.on(bucket, (u) => u.updateMeta(key, update));
+    await this.siblings.announce({ kind: 'object-meta', bucket, key });
+    return status;
+  }
+
+  deleteObject(bucket: string, key: string): Promise<void> {
+    return this.on(bucket, (u) => u.delete(key));
+  }
+
+  listObjects(bucket: string, request: ListRequest): Promise<ListPage> {
+    return this.on(bucket, (u) => u.list(request));
+  }
+}
+
+function noSuchKey(key: string): ObjectError {
+  return new ObjectError('NoSuchKey', undefined, { Key: key });
+}
+
+function alreadyExists(existing: MountEntry, owner: string): ObjectError {
+  return existing.owner === owner
+    ? new ObjectError('BucketAlreadyOwnedByYou', undefined, { BucketName: existing.bucket })
+    : new ObjectError('BucketAlreadyExists', undefined, { BucketName: existing.bucket });
+}
+
+/** S3's bucket naming rules (the general-purpose bucket rules of the AWS documentation). */
+export function checkBucketName(name: string): void {
+  const bad = (why: string) => new ObjectError('InvalidBucketName', `The specified bucket is not valid: "${name}" ${why}.`, { BucketName: name });
+  if (name.length < 3 || name.length > 63) throw bad('must be 3 to 63 characters long');
+  if (!/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(name)) throw bad('may hold only lower-case letters, digits, dots and hyphens, and must begin and end with a letter or digit');
+  if (name.includes('..') || name.includes('.-') || name.includes('-.')) throw bad('must not have two adjacent periods, or a period next to a hyphen');
+  if (/^\d+\.\d+\.\d+\.\d+$/.test(name)) throw bad('must not be formatted as an IP address');
+  if (name.startsWith('xn--') || name.startsWith('sthree-') || name.endsWith('-s3alias') || name.endsWith('--ol-s3')) throw bad('uses a reserved prefix or suffix');
+}

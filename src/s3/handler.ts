@@ -1,0 +1,105 @@
+// The S3 request handler: request id, endpoint, identity, dispatch to the action, error
+// rendering, access log. The action table is given by server/ (actions sit on top of s3/).
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import { identifySimple, type Identity } from './auth/simple.js';
+import { type ActionName, type Endpoint, parseEndpoint, refineWithHeaders } from './endpoint.js';
+import { S3Error } from './errors.js';
+import { type ResponseTarget, sendError } from './respond.js';
+
+/** Everything an action needs about one request. */
+export interface S3Request extends ResponseTarget {
+  req: IncomingMessage;
+  endpoint: Endpoint;
+  identity: Identity;
+  /** Filled by actions for the access log. */
+  log: { bytesIn?: number; bytesOut?: number; note?: string };
+}
+
+export type ActionHandler = (r: S3Request) => Promise<void>;
+export type ActionTable = Record<ActionName, ActionHandler>;
+
+export interface HandlerOptions {
+  actions: ActionTable;
+  logger: Logger;
+  /** Log every request (true) or only failed ones (false). */
+  accessLogging: boolean;
+  onlyHttps: boolean;
+  /** Called once per finished request, for metrics. */
+  onFinished?: (action: string, status: number, seconds: number) => void;
+}
+
+/** S3-style request ids: 16 upper-case hex characters, unique per worker process. */
+const idPrefix = randomBytes(4).toString('hex').toUpperCase();
+let idCounter = 0;
+function nextRequestId(): string {
+  idCounter = (idCounter + 1) >>> 0;
+  return idPrefix + idCounter.toString(16).toUpperCase().padStart(8, '0');
+}
+
+export function createS3Handler(opts: HandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    const started = process.hrtime.bigint();
+    const requestId = nextRequestId();
+    res.setHeader('x-amz-request-id', requestId);
+    res.setHeader('x-amz-id-2', requestId);
+    res.setHeader('Server', 'Strata');
+    const url = req.url ?? '/';
+    const r: S3Request = {
+      req,
+      res,
+      requestId,
+      resource: url.split('?')[0],
+      isHead: req.method === 'HEAD',
+      endpoint: { action: 'ListBuckets', bucket: '', key: '', query: {} },
+      identity: { user: '-', via: 'anonymous' },
+      log: {},
+    };
+    let failure: S3Error | undefined;
+    let action = 'Unknown';
+    res.once('finish', () => finished());
+    res.once('close', () => finished());
+    let done = false;
+    const finished = () => {
+      if (done) return;
+      done = true;
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      opts.onFinished?.(action, res.statusCode, seconds);
+      const aborted = !res.writableFinished;
+      if (!opts.accessLogging && !failure && !aborted && res.statusCode < 400) return;
+      opts.logger[failure && failure.status >= 500 ? 'error' : 'info']({
+        type: 'access',
+        requestId,
+        user: r.identity.user,
+        client: req.socket.remoteAddress,
+        method: req.method,
+        action,
+        bucket: r.endpoint.bucket || undefined,
+        key: r.endpoint.key || undefined,
+        status: res.statusCode,
+        error: failure?.code,
+        errorMessage: failure && failure.status >= 500 ? failure.message : undefined,
+        aborted: aborted || undefined,
+        bytesIn: r.log.bytesIn,
+        bytesOut: r.log.bytesOut,
+        ms: Math.round(seconds * 1e4) / 10,
+        note: r.log.note,
+      });
+    };
+    (async () => {
+      try {
+        if (opts.onlyHttps && !(req.socket as { encrypted?: boolean }).encrypted) {
+          throw new S3Error('InvalidRequest', 'This worker accepts only HTTPS requests (strata.worker.s3.only.https.access).');
+        }
+        r.endpoint = refineWithHeaders(parseEndpoint(req.method ?? 'GET', url), req.headers);
+        action = r.endpoint.action;
+        r.identity = identifySimple(req.headers.authorization, r.endpoint.query);
+        await opts.actions[r.endpoint.action](r);
+      } catch (e) {
+        failure = sendError(r, e);
+        if (failure.code === 'InternalError') opts.logger.error({ err: e, requestId }, 'internal error');
+      }
+    })();
+  };
+}

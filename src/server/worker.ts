@@ -1,0 +1,258 @@
+// Worker process wiring: configuration -> services -> listeners, and a graceful drain on SIGTERM.
+//
+// A worker runs `strata.worker.s3.event.loops` processes (node:cluster) so that S3 traffic uses
+// more than one core: with one, a single process does everything; with more, the primary keeps
+// the admin server, the mount table's writes from the admin API and the multipart cleaner, and
+// the children serve S3 on the shared port. Children announce changes to shared state through
+// the primary (processGroup.ts) before acknowledging them.
+import cluster from 'node:cluster';
+import { promises as fsp } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { pino, type Logger } from 'pino';
+import { AggregatorRegistry } from 'prom-client';
+import { buildActionTable } from '../actions/index.js';
+import type { S3Settings } from '../actions/shared/services.js';
+import { createAdminServer } from '../metrics/adminServer.js';
+import { Metrics } from '../metrics/metrics.js';
+import { FileMountStore, MountTable } from '../namespace/mountTable.js';
+import { MultipartService } from '../objects/multipart.js';
+import { ObjectService } from '../objects/objectService.js';
+import { ALONE, type Siblings } from '../objects/siblings.js';
+import { workerUser } from '../s3/auth/simple.js';
+import { S3Error } from '../s3/errors.js';
+import { createS3Handler } from '../s3/handler.js';
+import { errorDocument } from '../s3/respond.js';
+import type { Config } from './config.js';
+import { ChildSiblings, PrimarySiblings } from './processGroup.js';
+
+export interface WorkerOptions {
+  /** The embedded default: CreateBucket under `<work dir>/buckets`, and a bucket `data` when none exists. */
+  embedded?: boolean;
+  logger?: Logger;
+}
+
+export const EMBEDDED_BUCKET = 'data';
+
+type Role = 'single' | 'primary' | 'child';
+
+/** How many S3-serving processes: the configured number, or one per core when 0. */
+export function eventLoops(config: Config): number {
+  const n = config.int('strata.worker.s3.event.loops');
+  return n > 0 ? n : availableParallelism();
+}
+
+export class Worker {
+  private ready = false;
+  private stopping = false;
+  private readonly sockets = new Set<Socket>();
+
+  private constructor(
+    readonly role: Role,
+    readonly config: Config,
+    readonly logger: Logger,
+    readonly objects: ObjectService,
+    readonly multipart: MultipartService,
+    readonly s3Server: Server | undefined,
+    readonly adminServer: Server | undefined,
+  ) {}
+
+  static async start(config: Config, opts: WorkerOptions = {}): Promise<Worker> {
+    const role: Role = cluster.isWorker ? 'child' : eventLoops(config) > 1 ? 'primary' : 'single';
+    const logger = opts.logger ?? pino({ level: config.string('strata.log.level'), base: { pid: process.pid, role } });
+    const workDir = config.path('strata.work.dir');
+    let rootUfs = config.path('strata.root.ufs');
+    if (!rootUfs && opts.embedded) rootUfs = join(workDir, 'buckets');
+    if (role !== 'child') {
+      await fsp.mkdir(workDir, { recursive: true });
+      if (rootUfs) await fsp.mkdir(rootUfs, { recursive: true });
+    }
+
+    const mounts = new MountTable(new FileMountStore(join(workDir, 'mounts.json')));
+    await mounts.load();
+    let siblings: Siblings = ALONE;
+    let objects: ObjectService | undefined;
+    if (role === 'child') siblings = new ChildSiblings((change) => objects!.applyChange(change));
+    if (role === 'primary') siblings = new PrimarySiblings((change) => objects!.applyChange(change));
+    objects = new ObjectService(mounts, { rootUfs, fsync: config.bool('strata.underfs.local.fsync.enabled'), siblings });
+    if (opts.embedded && role !== 'child' && mounts.list().length === 0) await objects.createBucket(EMBEDDED_BUCKET, workerUser());
+
+    const multipart = new MultipartService(objects, {
+      minPartSize: config.bytes('strata.worker.s3.multipart.min.part.size'),
+      uploadTimeoutMs: config.durationMs('strata.worker.s3.multipart.upload.timeout'),
+    });
+    if (role !== 'child') multipart.startCleaner(logger);
+
+    const metrics = new Metrics();
+    if (role === 'child') AggregatorRegistry.setRegistries([metrics.registry]);
+    const s3Server = role === 'primary' ? undefined : createS3Server(config, logger, objects, multipart, metrics);
+
+    let worker: Worker | undefined;
+    const aggregator = role === 'primary' ? new AggregatorRegistry() : undefined;
+    const adminServer = role === 'child' ? undefined : createAdminServer({
+      objects,
+      config,
+      render: aggregator ? () => aggregator.clusterMetrics() : () => metrics.render(),
+      contentType: metrics.contentType,
+      isReady: () => worker?.ready ?? false,
+      adminUser: workerUser(),
+    });
+    worker = new Worker(role, config, logger, objects, multipart, s3Server, adminServer);
+    const host = config.string('strata.worker.bind.host');
+    if (s3Server) {
+      s3Server.on('connection', (s: Socket) => {
+        worker!.sockets.add(s);
+        s.once('close', () => worker!.sockets.delete(s));
+      });
+      if (config.bool('strata.worker.s3.api.enabled')) await listen(s3Server, config.int('strata.worker.rest.port'), host);
+    }
+    if (adminServer) await listen(adminServer, config.int('strata.worker.web.port'), host);
+    if (role === 'primary') await worker.forkChildren(eventLoops(config));
+    worker.ready = true;
+    if (role !== 'child') {
+      logger.info({
+        s3Port: config.int('strata.worker.rest.port'), webPort: worker.webPort, eventLoops: role === 'primary' ? eventLoops(config) : 1,
+        workDir, rootUfs: rootUfs || undefined, buckets: mounts.list().map((m) => m.bucket),
+      }, 'worker started');
+    }
+    return worker;
+  }
+
+  /** Forks the S3-serving children and waits until each listens; a child that dies is replaced. */
+  private async forkChildren(n: number): Promise<void> {
+    const forkOne = () =>
+      new Promise<void>((resolve, reject) => {
+        const child = cluster.fork();
+        child.once('listening', () => resolve());
+        child.once('exit', (code) => reject(new Error(`an S3 process exited while starting (code ${code})`)));
+      });
+    cluster.on('exit', (child, code, signal) => {
+      if (this.stopping) return;
+      this.logger.error({ childPid: child.process.pid, code, signal }, 'an S3 process died; starting another');
+      forkOne().catch((e) => this.logger.error({ err: e }, 'could not replace an S3 process'));
+    });
+    await Promise.all(Array.from({ length: n }, forkOne));
+  }
+
+  get webPort(): number {
+    return (this.adminServer?.address() as AddressInfo | null)?.port ?? 0;
+  }
+
+  /** Stops accepting, lets requests in flight finish (up to `graceMs`), then closes. */
+  async stop(graceMs = 10_000): Promise<void> {
+    this.ready = false;
+    this.stopping = true;
+    const children = this.role === 'primary' ? stopChildren(graceMs) : Promise.resolve();
+    const servers = [this.s3Server, this.adminServer].filter((s): s is Server => s !== undefined);
+    const closed = Promise.all(servers.map(closeServer));
+    this.s3Server?.closeIdleConnections();
+    const timer = setTimeout(() => {
+      for (const s of this.sockets) s.destroy();
+      this.adminServer?.closeAllConnections();
+    }, graceMs);
+    timer.unref();
+    await Promise.all([closed, children]);
+    clearTimeout(timer);
+    this.multipart.stopCleaner();
+    await this.objects.close();
+    if (this.role !== 'child') this.logger.info('worker stopped');
+  }
+}
+
+function createS3Server(config: Config, logger: Logger, objects: ObjectService, multipart: MultipartService, metrics: Metrics): Server {
+  const settings: S3Settings = {
+    maxMetadataBytes: config.bytes('strata.worker.s3.header.metadata.max.size'),
+    taggingRestrictions: config.bool('strata.worker.s3.tagging.restrictions.enabled'),
+    metadataChangeEnabled: config.bool('strata.underfs.xattr.change.enabled'),
+    region: config.string('strata.worker.s3.region'),
+    maxXmlBytes: 4 * 1024 * 1024,
+  };
+  const handler = createS3Handler({
+    actions: buildActionTable({ objects, multipart, settings }),
+    logger,
+    accessLogging: config.bool('strata.worker.s3.access.logging.enabled'),
+    onlyHttps: config.bool('strata.worker.s3.only.https.access'),
+    onFinished: (action, status, seconds) => metrics.observe(action, status, seconds),
+  });
+  const keepAlive = config.bool('strata.worker.s3.connection.keep.alive.enabled');
+  const server = createServer(
+    {
+      maxHeaderSize: config.bytes('strata.worker.s3.max.header.size'),
+      requestTimeout: config.durationMs('strata.worker.s3.request.timeout'),
+      headersTimeout: config.durationMs('strata.worker.s3.headers.timeout'),
+      keepAlive: true,
+      noDelay: true,
+    },
+    keepAlive
+      ? handler
+      : (req, res) => {
+          res.shouldKeepAlive = false;
+          handler(req, res);
+        },
+  );
+  // 0 = idle connections are never closed by the worker (the spec's default).
+  server.keepAliveTimeout = config.durationMs('strata.worker.s3.connection.idle.max.time');
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(err, socket));
+  return server;
+}
+
+/** Asks every child to drain and waits for them to exit (killing stragglers after the grace time). */
+async function stopChildren(graceMs: number): Promise<void> {
+  const children = Object.values(cluster.workers ?? {}).filter((w) => w !== undefined);
+  await Promise.all(children.map((child) => new Promise<void>((resolve) => {
+    if (child!.isDead()) return resolve();
+    const kill = setTimeout(() => child!.process.kill('SIGKILL'), graceMs + 2000);
+    child!.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child!.process.kill('SIGTERM');
+  })));
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) return resolve();
+    server.close(() => resolve());
+  });
+}
+
+/**
+ * Errors Node's HTTP parser meets before a request exists (no response object to render on),
+ * answered with the same S3 error document when the socket still takes them.
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (!socket.writable || err.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  let e: S3Error;
+  switch (err.code) {
+    case 'HPE_HEADER_OVERFLOW':
+      e = new S3Error('RequestHeaderSectionTooLarge', 'Your request header section exceeds the maximum allowed size.');
+      break;
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+    case 'HPE_HEADERS_TIMEOUT':
+      e = new S3Error('RequestTimeout');
+      break;
+    default:
+      e = new S3Error('InvalidRequest', `The request could not be parsed (${err.code ?? 'bad request'}).`);
+  }
+  const status = e.status;
+  const xml = errorDocument(e, '', '');
+  socket.end(
+    `HTTP/1.1 ${status} ${status === 400 ? 'Bad Request' : 'Error'}\r\nContent-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(xml)}\r\nConnection: close\r\n\r\n${xml}`,
+  );
+}
