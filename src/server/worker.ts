@@ -86,7 +86,11 @@ export class Worker {
     if (role !== 'child') multipart.startCleaner(logger);
 
     const metrics = new Metrics();
-    if (role === 'child') AggregatorRegistry.setRegistries([metrics.registry]);
+    if (role === 'child') {
+      // Constructing one installs prom-client's answer to the primary's requests for metrics.
+      new AggregatorRegistry();
+      AggregatorRegistry.setRegistries([metrics.registry]);
+    }
     const s3Server = role === 'primary' ? undefined : createS3Server(config, logger, objects, multipart, metrics);
 
     let worker: Worker | undefined;
