@@ -58,8 +58,17 @@ export function createS3Handler(opts: HandlerOptions): (req: IncomingMessage, re
     };
     let failure: S3Error | undefined;
     let action = 'Unknown';
+    // A client that half-closes before its body is complete gets IncompleteBody at once, rather
+    // than a request left waiting for bytes that will never come.
+    const onClientEnd = () => {
+      if (!req.complete) req.destroy(new S3Error('IncompleteBody'));
+    };
+    req.socket.once('end', onClientEnd);
     res.once('finish', () => finished());
-    res.once('close', () => finished());
+    res.once('close', () => {
+      req.socket.off('end', onClientEnd);
+      finished();
+    });
     let done = false;
     const finished = () => {
       if (done) return;

@@ -247,6 +247,10 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
     case 'HPE_HEADER_OVERFLOW':
       e = new S3Error('RequestHeaderSectionTooLarge', 'Your request header section exceeds the maximum allowed size.');
       break;
+    case 'HPE_INVALID_EOF_STATE':
+      // The client closed its side before the body announced by Content-Length arrived.
+      e = new S3Error('IncompleteBody');
+      break;
     case 'ERR_HTTP_REQUEST_TIMEOUT':
     case 'HPE_HEADERS_TIMEOUT':
       e = new S3Error('RequestTimeout');

@@ -1,0 +1,173 @@
+// Bad input over raw HTTP (what SDKs will not send): each gets the right S3 error, status and XML,
+// nothing is written, and the worker keeps serving.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
+import { request } from 'node:http';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { type RunningWorker, startWorker, waitFor } from '../helpers/worker.js';
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+describe('bad input', { timeout: 120_000 }, () => {
+  let w: RunningWorker;
+
+  before(async () => {
+    w = await startWorker();
+  });
+  after(() => w.stop());
+
+  function send(method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}): Promise<Answer> {
+    return new Promise((resolve, reject) => {
+      // Options, not a URL: a URL would resolve `%2E%2E` segments before sending.
+      const req = request({ host: '127.0.0.1', port: w.s3Port, path, method, headers: { ...(body !== undefined ? { 'content-length': String(Buffer.byteLength(body)) } : {}), ...headers } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  /** Raw bytes on a socket; resolves with everything the worker answered before closing (or 3 s). */
+  function raw(bytes: string, endWrite = true): Promise<string> {
+    return new Promise((resolve) => {
+      const s = connect(w.s3Port, '127.0.0.1');
+      let out = '';
+      s.on('data', (d) => (out += d));
+      s.on('error', () => undefined);
+      s.on('close', () => resolve(out));
+      s.write(bytes, () => {
+        if (endWrite) s.end();
+      });
+      setTimeout(() => {
+        s.destroy();
+        resolve(out);
+      }, 3000).unref();
+    });
+  }
+
+  const expectError = (a: Answer, status: number, code: string) => {
+    assert.equal(a.status, status, a.body);
+    assert.match(a.body, new RegExp(`<Code>${code}</Code>`));
+    assert.match(a.body, /<RequestId>[0-9A-F]+<\/RequestId>/);
+    assert.ok(a.headers['x-amz-request-id'], 'x-amz-request-id header');
+  };
+
+  test('malformed XML in DeleteObjects', async () => {
+    expectError(await send('POST', '/data?delete', '<Delete><Object><Key>a</Key></Delete>'), 400, 'MalformedXML');
+    expectError(await send('POST', '/data?delete', '<Delete></Delete>'), 400, 'MalformedXML');
+    const many = `<Delete>${'<Object><Key>k</Key></Object>'.repeat(1001)}</Delete>`;
+    expectError(await send('POST', '/data?delete', many), 400, 'MalformedXML');
+  });
+
+  test('a bad Range', async () => {
+    await send('PUT', '/data/ten', '0123456789');
+    const a = await send('GET', '/data/ten', undefined, { range: 'bytes=20-30' });
+    expectError(a, 416, 'InvalidRange');
+    assert.equal(a.headers['content-range'], 'bytes */10');
+    // Syntax S3 ignores: the whole object.
+    assert.equal((await send('GET', '/data/ten', undefined, { range: 'bytes=abc' })).status, 200);
+  });
+
+  test('a bad continuation token and max-keys out of range', async () => {
+    expectError(await send('GET', '/data?list-type=2&continuation-token=nonsense!'), 400, 'InvalidArgument');
+    expectError(await send('GET', '/data?list-type=2&continuation-token=AAAA'), 400, 'InvalidArgument');
+    expectError(await send('GET', '/data?list-type=2&max-keys=-1'), 400, 'InvalidArgument');
+    expectError(await send('GET', '/data?max-keys=abc'), 400, 'InvalidArgument');
+    expectError(await send('GET', '/data?encoding-type=base64'), 400, 'InvalidArgument');
+    assert.match((await send('GET', '/data?list-type=2&max-keys=5000')).body, /<MaxKeys>1000<\/MaxKeys>/);
+  });
+
+  test('an invalid bucket name', async () => {
+    for (const name of ['Bad_Name', 'ab', 'a'.repeat(64), '192.168.1.1', '-start', 'end-', 'two..dots']) {
+      expectError(await send('PUT', `/${name}`), 400, 'InvalidBucketName');
+    }
+    expectError(await send('GET', '/no-such-bucket/key'), 404, 'NoSuchBucket');
+  });
+
+  test('an oversized header is refused and the worker stays up', async () => {
+    const out = await raw(`GET /data/ten HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(64 * 1024)}\r\n\r\n`, false);
+    assert.match(out, /^HTTP\/1\.1 400/);
+    assert.match(out, /<Code>RequestHeaderSectionTooLarge<\/Code>/);
+    assert.equal((await send('GET', '/data/ten')).status, 200);
+  });
+
+  test('a body shorter than its Content-Length writes nothing', async () => {
+    const out = await raw('PUT /data/short HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n' + 'x'.repeat(50));
+    assert.match(out, /^HTTP\/1\.1 400/);
+    assert.match(out, /<Code>IncompleteBody<\/Code>/);
+    assert.equal((await send('HEAD', '/data/short')).status, 404);
+    // The answer may go out before the aborted write has removed its temporary file: give it a moment.
+    await waitFor(async () => readdirSync(join(w.rootUfs, 'data', '.strata.sys', 'tmp')).length === 0, 5000, () => 'a temporary file was left behind');
+    assert.equal((await send('GET', '/data/ten')).status, 200);
+  });
+
+  test('paths that try to leave the mount', async () => {
+    for (const path of ['/data/..%2F..%2Fescaped', '/data/a/%2E%2E/%2E%2E/escaped', '/data/..', '/data/a//b', '/data/.%2Fx', '/data/a%00b']) {
+      const a = await send('PUT', path, 'x');
+      assert.ok(a.status >= 400 && a.status < 500, `${path}: ${a.status}`);
+      assert.match(a.body, /<Code>(InvalidObjectName|InvalidURI)<\/Code>/, path);
+      assert.ok((await send('GET', path)).status >= 400);
+    }
+    assert.ok(!existsSync(join(w.rootUfs, 'escaped')) && !existsSync(join(w.workDir, 'escaped')));
+  });
+
+  test('HEAD errors have no body', async () => {
+    const a = await send('HEAD', '/data/missing');
+    assert.equal(a.status, 404);
+    assert.equal(a.body, '');
+    assert.ok(a.headers['x-amz-request-id']);
+  });
+
+  test('a malformed Authorization header', async () => {
+    expectError(await send('GET', '/data', undefined, { authorization: 'AWS4-HMAC-SHA256 garbage' }), 400, 'AuthorizationHeaderMalformed');
+    expectError(await send('GET', '/data', undefined, { authorization: 'Bearer' }), 400, 'AuthorizationHeaderMalformed');
+  });
+
+  test('Content-MD5: wrong is BadDigest, malformed is InvalidDigest, nothing written', async () => {
+    const wrong = createHash('md5').update('other').digest('base64');
+    expectError(await send('PUT', '/data/md5', 'payload', { 'content-md5': wrong }), 400, 'BadDigest');
+    expectError(await send('PUT', '/data/md5', 'payload', { 'content-md5': 'zzz' }), 400, 'InvalidDigest');
+    assert.equal((await send('HEAD', '/data/md5')).status, 404);
+    const right = createHash('md5').update('payload').digest('base64');
+    assert.equal((await send('PUT', '/data/md5', 'payload', { 'content-md5': right })).status, 200);
+  });
+
+  test('user metadata over 2 KB is MetadataTooLarge', async () => {
+    expectError(await send('PUT', '/data/meta', 'x', { 'x-amz-meta-big': 'v'.repeat(2100) }), 400, 'MetadataTooLarge');
+    assert.equal((await send('PUT', '/data/meta', 'x', { 'x-amz-meta-ok': 'v'.repeat(1000) })).status, 200);
+  });
+
+  test('a PUT without Content-Length is MissingContentLength', async () => {
+    const out = await raw('PUT /data/nolength HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    assert.match(out, /^HTTP\/1\.1 411/);
+    assert.match(out, /<Code>MissingContentLength<\/Code>/);
+  });
+
+  test('Expect: 100-continue uploads work', async () => {
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(`${w.s3Url}/data/continued`, { method: 'PUT', headers: { expect: '100-continue', 'content-length': '5' } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('continue', () => req.end('hello'));
+      req.on('error', reject);
+    });
+    assert.equal(status, 200);
+    assert.equal((await send('GET', '/data/continued')).body, 'hello');
+  });
+
+  test('unknown methods and sub-resources', async () => {
+    expectError(await send('PATCH', '/data/k'), 405, 'MethodNotAllowed');
+    expectError(await send('GET', '/data?policy'), 501, 'NotImplemented');
+    expectError(await send('PUT', '/data?lifecycle', '<LifecycleConfiguration/>'), 501, 'NotImplemented');
+  });
+});
