@@ -10,6 +10,7 @@ import type { ObjectStatus } from '../ufs/ufs.js';
 import type { Services } from './shared/services.js';
 import { requireUploadId } from './shared/upload.js';
 import { header, quoteEtag } from './shared/wire.js';
+import { writeConditionsFrom } from './shared/writeConditions.js';
 
 /** How long the join may take before the 200 goes out and whitespace keeps the connection alive. */
 const ANSWER_EARLY_AFTER_MS = 1000;
@@ -19,7 +20,7 @@ export async function completeMultipartUpload(r: S3Request, svc: Services): Prom
   const { bucket, key } = r.endpoint;
   const uploadId = requireUploadId(r);
   const requested = await readPartList(r, svc);
-  const { commit } = await svc.multipart.prepareComplete(bucket, key, uploadId, requested);
+  const { commit } = await svc.multipart.prepareComplete(bucket, key, uploadId, requested, writeConditionsFrom(r));
 
   const joined = commit(() => undefined);
   const early = await Promise.race([

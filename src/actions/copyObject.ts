@@ -11,6 +11,7 @@ import type { Services } from './shared/services.js';
 import { checkCopyConditions, parseCopySource } from './shared/copySource.js';
 import { storedMetaFromRequest } from './shared/objectHeaders.js';
 import { header, isoDate, quoteEtag } from './shared/wire.js';
+import { writeConditionsFrom } from './shared/writeConditions.js';
 
 export async function copyObject(r: S3Request, svc: Services): Promise<void> {
   const { bucket, key } = r.endpoint;
@@ -42,7 +43,7 @@ export async function copyObject(r: S3Request, svc: Services): Promise<void> {
     const status = await svc.objects.putObject(bucket, key, [read.body, verifier], () => ({
       etag: verifier.result.md5Hex,
       meta: { ...meta, partsCount: undefined },
-    }));
+    }), writeConditionsFrom(r));
     r.log.bytesIn = status.size;
     sendXml(r, 200, xmlDocument('CopyObjectResult', { LastModified: isoDate(status.lastModified), ETag: quoteEtag(status.etag) }));
   } finally {

@@ -1,9 +1,12 @@
-// DeleteObjects: up to 1000 keys in one XML request; each key answers Deleted or Error.
+// DeleteObjects: up to 1000 keys in one XML request; each key answers Deleted or Error. An Object
+// may carry ETag, LastModifiedTime and Size conditions, as DeleteObject's headers.
 import type { S3Request } from '../s3/handler.js';
 import { S3Error, toS3Error } from '../s3/errors.js';
 import { sendXml } from '../s3/respond.js';
 import { arrayOf, elementOf, readXmlBody, textOf, xmlDocument } from '../s3/xml.js';
 import type { Services } from './shared/services.js';
+import type { WriteConditions } from '../objects/conditions.js';
+import { parseSizeHeader, parseTime } from './shared/writeConditions.js';
 
 const MAX_KEYS_PER_REQUEST = 1000;
 /** Keys deleted at once; more would only queue up in the filesystem thread pool. */
@@ -18,7 +21,15 @@ export async function deleteObjects(r: S3Request, svc: Services): Promise<void> 
   const objects = arrayOf(del.Object).map((o) => {
     const key = textOf(o.Key);
     if (key === undefined || key === '') throw new S3Error('MalformedXML', 'Every Object in a Delete request needs a Key.');
-    return { key, versionId: textOf(o.VersionId) };
+    const etag = textOf(o.ETag);
+    const lastModified = textOf(o.LastModifiedTime);
+    const size = textOf(o.Size);
+    const conditions: WriteConditions = {
+      ifMatch: etag,
+      ifMatchLastModified: lastModified !== undefined ? parseTime(lastModified, 'LastModifiedTime') : undefined,
+      ifMatchSize: size !== undefined ? parseSizeHeader(size, 'Size') : undefined,
+    };
+    return { key, versionId: textOf(o.VersionId), conditions };
   });
   if (objects.length === 0) throw new S3Error('MalformedXML', 'A Delete request must name at least one Object.');
   if (objects.length > MAX_KEYS_PER_REQUEST) throw new S3Error('MalformedXML', `A Delete request may name at most ${MAX_KEYS_PER_REQUEST} objects.`);
@@ -28,10 +39,10 @@ export async function deleteObjects(r: S3Request, svc: Services): Promise<void> 
   const worker = async () => {
     while (next < objects.length) {
       const i = next++;
-      const { key, versionId } = objects[i];
+      const { key, versionId, conditions } = objects[i];
       try {
         if (versionId !== undefined && versionId !== 'null') throw new S3Error('NoSuchVersion', 'Strata keeps no versions: only the version id "null" exists.');
-        await svc.objects.deleteObject(bucket, key);
+        await svc.objects.deleteObject(bucket, key, conditions);
         results[i] = { Deleted: versionId ? { Key: key, VersionId: versionId } : { Key: key } };
       } catch (e) {
         const err = toS3Error(e);

@@ -9,6 +9,7 @@ import type { Services } from './shared/services.js';
 import { storedMetaFromRequest } from './shared/objectHeaders.js';
 import { checksumResponseHeaders, requireContentLength } from './shared/upload.js';
 import { header, quoteEtag } from './shared/wire.js';
+import { writeConditionsFrom } from './shared/writeConditions.js';
 
 export async function putObject(r: S3Request, svc: Services): Promise<void> {
   const { bucket, key } = r.endpoint;
@@ -17,12 +18,13 @@ export async function putObject(r: S3Request, svc: Services): Promise<void> {
   checkUserMetadataSize(stored.userMetadata, svc.settings.maxMetadataBytes);
   const tags = parseTaggingHeader(header(r, 'x-amz-tagging') ?? '');
   checkTags(tags, svc.settings.taggingRestrictions);
+  const conditions = writeConditionsFrom(r);
   const { streams, verifier } = bodyDecodersFor(r.req.headers);
 
   const status = await svc.objects.putObject(bucket, key, [r.req, ...streams, verifier], () => ({
     etag: verifier.result.md5Hex,
     meta: { ...stored, tags, checksums: verifier.result.checksums },
-  }));
+  }), conditions);
   r.log.bytesIn = verifier.result.size;
   if (status.isFolder && verifier.result.size > 0) throw new S3Error('InvalidRequest', 'A folder object cannot hold data.');
   sendEmpty(r, 200, { ETag: quoteEtag(status.etag), ...checksumResponseHeaders(verifier.result.checksums) });

@@ -19,6 +19,7 @@ const STORAGE_TO_CODE: Record<StorageErrorKind, S3ErrorCode> = {
   NoSpace: 'ServiceUnavailable',
   Unavailable: 'ServiceUnavailable',
   Invalid: 'InvalidRequest',
+  PreconditionFailed: 'PreconditionFailed',
 };
 
 /** Adapter error -> domain error; anything else passes through unchanged. */

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { StorageError } from '../ufs/errors.js';
 import { compareUtf8 } from '../ufs/keyOrder.js';
 import type { BodySource, ObjectMeta, ObjectStatus, PartInfo, UnderStorage, UploadInfo } from '../ufs/ufs.js';
+import { changeCheck, type WriteConditions } from './conditions.js';
 import { fromStorage, ObjectError } from './errors.js';
 import type { ObjectService } from './objectService.js';
 
@@ -72,12 +73,13 @@ export class MultipartService {
    * part's existence and ETag, the sizes); returns the slow step, joining the parts, to run after
    * the 200 went out.
    */
-  async prepareComplete(bucket: string, key: string, uploadId: string, requested: RequestedPart[]): Promise<{
+  async prepareComplete(bucket: string, key: string, uploadId: string, requested: RequestedPart[], conditions?: WriteConditions): Promise<{
     upload: UploadInfo;
     etag: string;
     commit: (progress: () => void) => Promise<ObjectStatus>;
   }> {
     const { upload, parts } = await this.listParts(bucket, key, uploadId);
+    await this.objects.checkEarly(bucket, key, conditions);
     if (requested.length === 0) throw new ObjectError('MalformedXML', 'You must specify at least one part.');
     const stored = new Map(parts.map((p) => [p.partNumber, p]));
     const chosen: PartInfo[] = [];
@@ -105,7 +107,7 @@ export class MultipartService {
     return {
       upload,
       etag,
-      commit: (progress) => this.step(bucket, uploadId, (u) => u.completeUpload(upload, chosen, { etag, meta }, progress)),
+      commit: (progress) => this.step(bucket, uploadId, (u) => u.completeUpload(upload, chosen, { etag, meta }, progress, changeCheck(conditions, key))),
     };
   }
 

@@ -8,6 +8,7 @@ import { openUnderStorage } from '../ufs/factory.js';
 import type {
   BodySource, ByteRange, ListPage, ListRequest, ObjectMeta, ObjectRead, ObjectStatus, UnderStorage, WrittenObject,
 } from '../ufs/ufs.js';
+import { changeCheck, checkConditions, hasConditions, type WriteConditions } from './conditions.js';
 import { fromStorage, ObjectError } from './errors.js';
 import { ALONE, type Change, type Siblings } from './siblings.js';
 
@@ -178,8 +179,17 @@ export class ObjectService {
     return read;
   }
 
-  putObject(bucket: string, key: string, body: BodySource, describe: () => WrittenObject): Promise<ObjectStatus> {
-    return this.on(bucket, (u) => u.write(key, body, describe));
+  /** Writes an object; with conditions, they are checked before the body is read and again atomically at the commit. */
+  async putObject(bucket: string, key: string, body: BodySource, describe: () => WrittenObject, conditions?: WriteConditions): Promise<ObjectStatus> {
+    await this.checkEarly(bucket, key, conditions);
+    return this.on(bucket, (u) => u.write(key, body, describe, changeCheck(conditions, key)));
+  }
+
+  /** Fails fast on conditions that do not hold now (they are checked again atomically later). */
+  async checkEarly(bucket: string, key: string, conditions: WriteConditions | undefined): Promise<void> {
+    if (!hasConditions(conditions)) return;
+    const current = await this.on(bucket, (u) => u.stat(key));
+    checkConditions(conditions, current, key);
   }
 
   async updateMeta(bucket: string, key: string, update: (meta: ObjectMeta) => ObjectMeta): Promise<ObjectStatus> {
@@ -189,8 +199,8 @@ export class ObjectService {
     return status;
   }
 
-  deleteObject(bucket: string, key: string): Promise<void> {
-    return this.on(bucket, (u) => u.delete(key));
+  deleteObject(bucket: string, key: string, conditions?: WriteConditions): Promise<void> {
+    return this.on(bucket, (u) => u.delete(key, changeCheck(conditions, key)));
   }
 
   listObjects(bucket: string, request: ListRequest): Promise<ListPage> {

@@ -12,7 +12,9 @@ export type StorageErrorKind =
   | 'NoSpace'
   /** The storage could not be reached or answered with a server error. */
   | 'Unavailable'
-  | 'Invalid';
+  | 'Invalid'
+  /** A conditional write or delete found the object in another state than required. */
+  | 'PreconditionFailed';
 
 export class StorageError extends Error {
   constructor(readonly kind: StorageErrorKind, message: string, override readonly cause?: unknown) {

@@ -8,7 +8,7 @@ import { close, fdatasync, fstat, open, promises as fsp, read, type Stats, write
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { StorageError } from './errors.js';
-import type { BodySource, MultipartStorage, ObjectMeta, ObjectStatus, PartInfo, UploadInfo, WrittenObject } from './ufs.js';
+import type { BodySource, ChangeCheck, MultipartStorage, ObjectMeta, ObjectStatus, PartInfo, UploadInfo, WrittenObject } from './ufs.js';
 
 const openFd = promisify(open);
 const closeFd = promisify(close);
@@ -35,7 +35,7 @@ interface StoredUpload extends Omit<UploadInfo, 'initiated'> {
 export interface LocalFileSteps {
   newTempPath(): string;
   streamToFile(path: string, body: BodySource): Promise<Stats>;
-  commitFile(key: string, tmp: string, st: Stats, written: WrittenObject): Promise<ObjectStatus>;
+  commitFile(key: string, tmp: string, st: Stats, written: WrittenObject, check?: ChangeCheck): Promise<ObjectStatus>;
   /** Throws for a key the folder cannot hold (checked when the upload starts, not at Complete). */
   checkKey(key: string): void;
   readonly fsync: boolean;
@@ -126,7 +126,7 @@ export class LocalMultipart implements MultipartStorage {
     return parts.filter((p): p is StoredPart => p !== null).map(toPartInfo).sort((a, b) => a.partNumber - b.partNumber);
   }
 
-  async completeUpload(upload: UploadInfo, parts: PartInfo[], written: WrittenObject, progress: () => void): Promise<ObjectStatus> {
+  async completeUpload(upload: UploadInfo, parts: PartInfo[], written: WrittenObject, progress: () => void, check?: ChangeCheck): Promise<ObjectStatus> {
     const dir = this.dirOf(upload.uploadId);
     const stored = new Map((await Promise.all(parts.map((p) => readPart(join(dir, `${String(p.partNumber).padStart(5, '0')}.json`))))).filter((p): p is StoredPart => p !== null).map((p) => [p.partNumber, p]));
     const tmp = this.files.newTempPath();
@@ -158,7 +158,7 @@ export class LocalMultipart implements MultipartStorage {
       const handle = out;
       out = undefined;
       const st = await finishFile(handle, this.files.fsync);
-      const status = await this.files.commitFile(upload.key, tmp, st, written);
+      const status = await this.files.commitFile(upload.key, tmp, st, written, check);
       await fsp.rm(dir, { recursive: true, force: true });
       return status;
     } catch (e) {

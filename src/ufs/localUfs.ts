@@ -17,7 +17,7 @@ import { keyToPath, SYSTEM_FOLDER } from './localKeys.js';
 import { type LocalFileSteps, LocalMultipart } from './localMultipart.js';
 import {
   type BodySource, type ByteRange, emptyMeta, type ListEntry, type ListPage, type ListRequest, type ObjectMeta, type ObjectRead,
-  type ObjectStatus, type PartInfo, type UnderStorage, type UploadInfo, type WrittenObject,
+  type ChangeCheck, type ObjectStatus, type PartInfo, type UnderStorage, type UploadInfo, type WrittenObject,
 } from './ufs.js';
 
 const openFd = promisify(open);
@@ -53,6 +53,10 @@ const SMALL_READ = 256 * 1024;
 const WRITE_CHUNK = 1024 * 1024;
 const META_CACHE_ENTRIES = 50_000;
 const STALE_TEMP_MS = 60 * 60 * 1000;
+/** How long a change waits for another change of the same key. */
+const LOCK_WAIT_MS = 30_000;
+/** A key lock this old was left by a process that died holding it. */
+const STALE_LOCK_MS = 60_000;
 /** Parallel stat calls while filling a listing page. */
 const LIST_STAT_PARALLEL = 64;
 
@@ -71,6 +75,7 @@ interface WalkItem {
 export class LocalUfs implements UnderStorage, LocalFileSteps {
   private readonly tmpDir: string;
   private readonly metaDir: string;
+  private readonly lockDir: string;
   private readonly multipart: LocalMultipart;
   /** Sidecar records by key (or the mark that a file has none), valid while the file's inode, size and mtime match. */
   private readonly records = new Map<string, MetaRecord | ForeignMark>();
@@ -78,6 +83,7 @@ export class LocalUfs implements UnderStorage, LocalFileSteps {
   private constructor(readonly uri: string, private readonly root: string, private readonly options: LocalUfsOptions) {
     this.tmpDir = join(root, SYSTEM_FOLDER, 'tmp');
     this.metaDir = join(root, SYSTEM_FOLDER, 'meta');
+    this.lockDir = join(root, SYSTEM_FOLDER, 'locks');
     this.multipart = new LocalMultipart(join(root, SYSTEM_FOLDER, 'uploads'), this);
   }
 
@@ -100,6 +106,7 @@ export class LocalUfs implements UnderStorage, LocalFileSteps {
     const ufs = new LocalUfs(uri, root, options);
     await fsp.mkdir(ufs.tmpDir, { recursive: true });
     await fsp.mkdir(ufs.metaDir, { recursive: true });
+    await fsp.mkdir(ufs.lockDir, { recursive: true });
     await ufs.removeStaleTempFiles();
     return ufs;
   }
@@ -149,8 +156,8 @@ export class LocalUfs implements UnderStorage, LocalFileSteps {
     return this.multipart.listParts(upload);
   }
 
-  completeUpload(upload: UploadInfo, parts: PartInfo[], written: WrittenObject, progress: () => void): Promise<ObjectStatus> {
-    return this.multipart.completeUpload(upload, parts, written, progress);
+  completeUpload(upload: UploadInfo, parts: PartInfo[], written: WrittenObject, progress: () => void, check?: ChangeCheck): Promise<ObjectStatus> {
+    return this.multipart.completeUpload(upload, parts, written, progress, check);
   }
 
   abortUpload(upload: UploadInfo): Promise<void> {
@@ -321,9 +328,9 @@ export class LocalUfs implements UnderStorage, LocalFileSteps {
 
   // ---- write --------------------------------------------------------------------------
 
-  async write(key: string, body: BodySource, describe: () => WrittenObject): Promise<ObjectStatus> {
+  async write(key: string, body: BodySource, describe: () => WrittenObject, check?: ChangeCheck): Promise<ObjectStatus> {
     const { rel, isFolder } = keyToPath(key);
-    if (isFolder) return this.writeFolder(key, join(this.root, rel), body, describe);
+    if (isFolder) return this.writeFolder(key, join(this.root, rel), body, describe, check);
     await this.makeParentFolder(key, rel);
     const tmp = this.newTempPath();
     const st = await this.streamToFile(tmp, body).catch((e) => {
@@ -336,7 +343,7 @@ export class LocalUfs implements UnderStorage, LocalFileSteps {
       await fsp.rm(tmp, { force: true });
       throw e;
     }
-    return this.commitFile(key, tmp, st, written);
+    return this.commitFile(key, tmp, st, written, check);
   }
 
   /** A fresh path in the mount's temporary folder (same filesystem, so rename(2) is atomic). */
@@ -371,15 +378,18 @@ export class LocalUfs implements UnderStorage, LocalFileSteps {
    * Makes a finished temporary file the object `key`: its record is written first (under the
    * file's inode), then rename(2) makes both visible at once. On failure both are removed.
    */
-  async commitFile(key: string, tmp: string, st: Stats, written: WrittenObject): Promise<ObjectStatus> {
+  async commitFile(key: string, tmp: string, st: Stats, written: WrittenObject, check?: ChangeCheck): Promise<ObjectStatus> {
     const { rel } = keyToPath(key);
-    const parent = await this.makeParentFolder(key, rel);
     const rec: MetaRecord = { v: 1, key, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, etag: written.etag, meta: written.meta };
     let recordWritten = false;
     try {
-      await this.writeRecord(rec);
-      recordWritten = true;
-      await this.renameIntoPlace(tmp, join(this.root, rel), parent, key);
+      await this.withKeyLock(key, async () => {
+        if (check) check(await this.stat(key));
+        const parent = await this.makeParentFolder(key, rel);
+        await this.writeRecord(rec);
+        recordWritten = true;
+        await this.renameIntoPlace(tmp, join(this.root, rel), parent, key);
+      });
     } catch (e) {
       await fsp.rm(tmp, { force: true }).catch(() => undefined);
       if (recordWritten) await fsp.rm(this.recordPath(key, st.ino), { force: true }).catch(() => undefined);
@@ -388,6 +398,37 @@ export class LocalUfs implements UnderStorage, LocalFileSteps {
     this.remember(rec);
     await this.dropRecords(key, st.ino);
     return this.fileStatus(key, st, rec);
+  }
+
+  /**
+   * Runs `fn` while holding the key's lock, a file made with O_EXCL in `.strata.sys/locks/`, so
+   * that a check and the change it guards are atomic across every process using this folder.
+   * Every change of a key takes it (a conditional write must see unconditional ones too); it is
+   * held for a few system calls. A lock older than STALE_LOCK_MS was left by a dead process.
+   */
+  private async withKeyLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const path = join(this.lockDir, createHash('sha1').update(key).digest('hex'));
+    const deadline = Date.now() + LOCK_WAIT_MS;
+    for (let pause = 1; ; pause = Math.min(pause * 2, 25)) {
+      try {
+        await closeFd(await openFd(path, 'wx'));
+        break;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        const st = await fsp.stat(path).catch(() => null);
+        if (st && Date.now() - st.mtimeMs > STALE_LOCK_MS) {
+          await fsp.rm(path, { force: true });
+          continue;
+        }
+        if (Date.now() > deadline) throw new StorageError('Unavailable', `${key}: another change of this key is taking too long`);
+        await new Promise((r) => setTimeout(r, pause));
+      }
+    }
+    try {
+      return await fn();
+    } finally {
+      await fsp.rm(path, { force: true });
+    }
   }
 
   private async makeParentFolder(key: string, rel: string): Promise<string> {
@@ -428,7 +469,7 @@ export class LocalUfs implements UnderStorage, LocalFileSteps {
     }
   }
 
-  private async writeFolder(key: string, abs: string, body: BodySource, describe: () => WrittenObject): Promise<ObjectStatus> {
+  private async writeFolder(key: string, abs: string, body: BodySource, describe: () => WrittenObject, check?: ChangeCheck): Promise<ObjectStatus> {
     let size = 0;
     const counter = new Writable({
       write(chunk: Buffer, _enc, done) {
@@ -438,15 +479,18 @@ export class LocalUfs implements UnderStorage, LocalFileSteps {
     });
     await pipeline([...body, counter]);
     if (size > 0) throw new StorageError('Invalid', `A folder object ("${key}") cannot hold data on a folder mount.`);
-    await this.makeFolder(abs, key);
-    const st = await fsp.stat(abs);
-    if (!st.isDirectory()) throw new StorageError('Conflict', `An object "${key.slice(0, -1)}" exists, so the folder "${key}" cannot be made.`);
     const written = describe();
-    const rec: MetaRecord = { v: 1, key, ino: st.ino, size: 0, mtimeMs: Date.now(), etag: written.etag, meta: written.meta };
-    await this.dropRecords(key);
-    await this.writeRecord(rec);
-    this.remember(rec);
-    return this.folderStatus(key, st, rec);
+    return this.withKeyLock(key, async () => {
+      if (check) check(await this.stat(key));
+      await this.makeFolder(abs, key);
+      const st = await fsp.stat(abs);
+      if (!st.isDirectory()) throw new StorageError('Conflict', `An object "${key.slice(0, -1)}" exists, so the folder "${key}" cannot be made.`);
+      const rec: MetaRecord = { v: 1, key, ino: st.ino, size: 0, mtimeMs: Date.now(), etag: written.etag, meta: written.meta };
+      await this.dropRecords(key);
+      await this.writeRecord(rec);
+      this.remember(rec);
+      return this.folderStatus(key, st, rec);
+    });
   }
 
   async updateMeta(key: string, update: (meta: ObjectMeta) => ObjectMeta): Promise<ObjectStatus> {
@@ -472,26 +516,29 @@ export class LocalUfs implements UnderStorage, LocalFileSteps {
 
   // ---- delete -------------------------------------------------------------------------
 
-  async delete(key: string): Promise<void> {
+  async delete(key: string, check?: ChangeCheck): Promise<void> {
     const { rel, isFolder } = keyToPath(key);
     const abs = join(this.root, rel);
-    if (isFolder) {
-      await this.dropRecords(key);
-      try {
-        await fsp.rmdir(abs);
-      } catch (e) {
-        if (!isMissing(e) && (e as NodeJS.ErrnoException).code !== 'ENOTEMPTY') throw fromSystemError(e, key);
+    await this.withKeyLock(key, async () => {
+      if (check) check(await this.stat(key));
+      if (isFolder) {
+        await this.dropRecords(key);
+        try {
+          await fsp.rmdir(abs);
+        } catch (e) {
+          if (!isMissing(e) && (e as NodeJS.ErrnoException).code !== 'ENOTEMPTY') throw fromSystemError(e, key);
+        }
+      } else {
+        try {
+          await fsp.unlink(abs);
+        } catch (e) {
+          const code = (e as NodeJS.ErrnoException).code;
+          // A folder of that name is not the object `key`: nothing to delete.
+          if (!isMissing(e) && code !== 'EISDIR' && code !== 'EPERM') throw fromSystemError(e, key);
+        }
+        await this.dropRecords(key);
       }
-    } else {
-      try {
-        await fsp.unlink(abs);
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        // A folder of that name is not the object `key`: nothing to delete.
-        if (!isMissing(e) && code !== 'EISDIR' && code !== 'EPERM') throw fromSystemError(e, key);
-      }
-      await this.dropRecords(key);
-    }
+    });
     await this.pruneEmptyParents(rel);
   }
 

@@ -79,6 +79,12 @@ export interface ListPage {
   last?: string;
 }
 
+/**
+ * A condition on the object a write or delete replaces, checked atomically with the change (no
+ * other change of the key comes between): throws to refuse it. `current` is null when there is none.
+ */
+export type ChangeCheck = (current: ObjectStatus | null) => void;
+
 /** Final description of a written object, known only once all bytes went through verification. */
 export interface WrittenObject {
   etag: string;
@@ -121,7 +127,7 @@ export interface MultipartStorage {
    * Joins the chosen parts, in order, into the object (atomically, as write does) and ends the
    * upload; `progress` is called as bytes are joined (to keep the client's connection alive).
    */
-  completeUpload(upload: UploadInfo, parts: PartInfo[], written: WrittenObject, progress: () => void): Promise<ObjectStatus>;
+  completeUpload(upload: UploadInfo, parts: PartInfo[], written: WrittenObject, progress: () => void, check?: ChangeCheck): Promise<ObjectStatus>;
   /** Ends an upload and frees its parts at once. */
   abortUpload(upload: UploadInfo): Promise<void>;
 }
@@ -136,11 +142,11 @@ export interface UnderStorage extends MultipartStorage {
    * Writes an object atomically: nothing is visible until `body` ended without error and
    * `describe` (called then) gave its ETag and metadata; a failure leaves nothing behind.
    */
-  write(key: string, body: BodySource, describe: () => WrittenObject): Promise<ObjectStatus>;
+  write(key: string, body: BodySource, describe: () => WrittenObject, check?: ChangeCheck): Promise<ObjectStatus>;
   /** Replaces an object's metadata (tags, headers) without touching its bytes. */
   updateMeta(key: string, update: (meta: ObjectMeta) => ObjectMeta): Promise<ObjectStatus>;
   /** Removes an object; a missing one is not an error (S3's DELETE is idempotent). */
-  delete(key: string): Promise<void>;
+  delete(key: string, check?: ChangeCheck): Promise<void>;
   list(request: ListRequest): Promise<ListPage>;
   /** Drops what is cached about a key (another process changed its metadata). */
   forget(key: string): void;
