@@ -6,7 +6,8 @@ import { S3Error, toS3Error } from '../s3/errors.js';
 import { errorElement, sendXml, XML_DECLARATION } from '../s3/respond.js';
 import { arrayOf, elementOf, readXmlBody, textOf, xmlDocument } from '../s3/xml.js';
 import type { RequestedPart } from '../objects/multipart.js';
-import type { ObjectStatus } from '../ufs/ufs.js';
+import type { ObjectMeta, ObjectStatus, PartInfo, UploadInfo } from '../ufs/ufs.js';
+import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm, createChecksum } from '../s3/body/checksums.js';
 import type { Services } from './shared/services.js';
 import { requireUploadId } from './shared/upload.js';
 import { header, quoteEtag } from './shared/wire.js';
@@ -20,9 +21,9 @@ export async function completeMultipartUpload(r: S3Request, svc: Services): Prom
   const { bucket, key } = r.endpoint;
   const uploadId = requireUploadId(r);
   const requested = await readPartList(r, svc);
-  const { commit } = await svc.multipart.prepareComplete(bucket, key, uploadId, requested, writeConditionsFrom(r));
-
-  const joined = commit(() => undefined);
+  const { upload, parts, commit } = await svc.multipart.prepareComplete(bucket, key, uploadId, requested, writeConditionsFrom(r));
+  const checksums = objectChecksums(upload, parts);
+  const joined = commit(checksums.onData, checksums.result);
   const early = await Promise.race([
     joined.then(() => false, () => false),
     new Promise<boolean>((res) => setTimeout(() => res(true), ANSWER_EARLY_AFTER_MS).unref()),
@@ -50,7 +51,43 @@ export async function completeMultipartUpload(r: S3Request, svc: Services): Prom
 function resultXml(r: S3Request, bucket: string, key: string, status: ObjectStatus): string {
   const host = header(r, 'host') ?? 'localhost';
   const location = `http://${host}/${encodeURIComponent(bucket)}/${key.split('/').map(encodeURIComponent).join('/')}`;
-  return xmlDocument('CompleteMultipartUploadResult', { Location: location, Bucket: bucket, Key: key, ETag: quoteEtag(status.etag) });
+  const checksums = Object.fromEntries(Object.entries(status.meta.checksums).map(([alg, v]) => [`Checksum${alg}`, v]));
+  return xmlDocument('CompleteMultipartUploadResult', {
+    Location: location,
+    Bucket: bucket,
+    Key: key,
+    ETag: quoteEtag(status.etag),
+    ...checksums,
+    ...(status.meta.checksumType ? { ChecksumType: status.meta.checksumType } : {}),
+  });
+}
+
+/**
+ * The object's checksum when the upload asked for one: COMPOSITE is the checksum of the parts'
+ * binary checksums followed by `-N`; FULL_OBJECT is computed over the bytes as they are joined.
+ */
+function objectChecksums(upload: UploadInfo, parts: PartInfo[]): {
+  onData: (chunk: Buffer) => void;
+  result: () => Pick<ObjectMeta, 'checksums' | 'checksumType'>;
+} {
+  const algorithm = upload.checksumAlgorithm as ChecksumAlgorithm | undefined;
+  if (!algorithm) return { onData: () => undefined, result: () => ({ checksums: {} }) };
+  if (upload.checksumType === 'FULL_OBJECT') {
+    const sum = createChecksum(algorithm);
+    return {
+      onData: (chunk) => sum.update(chunk),
+      result: () => ({ checksums: { [algorithm]: sum.digest().toString('base64') }, checksumType: 'FULL_OBJECT' }),
+    };
+  }
+  return {
+    onData: () => undefined,
+    result: () => {
+      if (!parts.every((p) => p.checksums[algorithm])) return { checksums: {} };
+      const sum = createChecksum(algorithm);
+      for (const p of parts) sum.update(Buffer.from(p.checksums[algorithm], 'base64'));
+      return { checksums: { [algorithm]: `${sum.digest().toString('base64')}-${parts.length}` }, checksumType: 'COMPOSITE' };
+    },
+  };
 }
 
 async function readPartList(r: S3Request, svc: Services): Promise<RequestedPart[]> {
@@ -59,6 +96,11 @@ async function readPartList(r: S3Request, svc: Services): Promise<RequestedPart[
     const number = textOf(p.PartNumber)?.trim() ?? '';
     const etag = textOf(p.ETag);
     if (!/^\d+$/.test(number) || etag === undefined) throw new S3Error('MalformedXML', 'Every Part needs a PartNumber and an ETag.');
-    return { partNumber: Number(number), etag };
+    const checksums: Record<string, string> = {};
+    for (const alg of CHECKSUM_ALGORITHMS) {
+      const v = textOf(p[`Checksum${alg}`]);
+      if (v !== undefined) checksums[alg] = v.trim();
+    }
+    return { partNumber: Number(number), etag, checksums };
   });
 }

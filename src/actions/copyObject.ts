@@ -27,14 +27,19 @@ export async function copyObject(r: S3Request, svc: Services): Promise<void> {
     if (source.bucket === bucket && source.key === key && metadataDirective === 'COPY' && taggingDirective === 'COPY') {
       throw new S3Error('InvalidRequest', "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.");
     }
+    // The copy is one object, not parts: a composite checksum (of parts) does not carry over.
+    const checksums = Object.fromEntries(Object.entries(src.meta.checksums).filter(([, v]) => !v.includes('-')));
     let meta: ObjectMeta;
     if (metadataDirective === 'REPLACE') {
       const stored = storedMetaFromRequest(r);
       checkUserMetadataSize(stored.userMetadata, svc.settings.maxMetadataBytes);
-      meta = { ...stored, tags: src.meta.tags, checksums: src.meta.checksums };
+      meta = { ...stored, tags: src.meta.tags, checksums };
     } else {
-      meta = { ...src.meta, owner: r.identity.user, partsCount: undefined };
+      meta = { ...src.meta, owner: r.identity.user, checksums };
     }
+    delete meta.partsCount;
+    delete meta.parts;
+    meta.checksumType = Object.keys(checksums).length ? 'FULL_OBJECT' : undefined;
     if (taggingDirective === 'REPLACE') {
       meta.tags = parseTaggingHeader(header(r, 'x-amz-tagging') ?? '');
       checkTags(meta.tags, svc.settings.taggingRestrictions);
@@ -42,7 +47,7 @@ export async function copyObject(r: S3Request, svc: Services): Promise<void> {
     const verifier = new BodyVerifier({});
     const status = await svc.objects.putObject(bucket, key, [read.body, verifier], () => ({
       etag: verifier.result.md5Hex,
-      meta: { ...meta, partsCount: undefined },
+      meta,
     }), writeConditionsFrom(r));
     r.log.bytesIn = status.size;
     sendXml(r, 200, xmlDocument('CopyObjectResult', { LastModified: isoDate(status.lastModified), ETag: quoteEtag(status.etag) }));

@@ -25,6 +25,7 @@ import { getBucketLocation } from './getBucketLocation.js';
 import { getBucketVersioning } from './getBucketVersioning.js';
 import { getObject } from './getObject.js';
 import { getObjectAcl } from './getObjectAcl.js';
+import { getObjectAttributes } from './getObjectAttributes.js';
 import { headBucket } from './headBucket.js';
 import { headObject } from './headObject.js';
 import { listBuckets } from './listBuckets.js';
@@ -65,7 +66,7 @@ const ACTIONS: Record<ActionName, Action> = {
   GetObjectTagging: getObjectTagging,
   PutObjectTagging: putObjectTagging,
   DeleteObjectTagging: deleteObjectTagging,
-  GetObjectAttributes: notImplemented,
+  GetObjectAttributes: getObjectAttributes,
   CreateMultipartUpload: createMultipartUpload,
   UploadPart: uploadPart,
   UploadPartCopy: uploadPartCopy,

@@ -21,6 +21,8 @@ export interface MultipartOptions {
 export interface RequestedPart {
   partNumber: number;
   etag: string;
+  /** Checksums the client gives for the part in the Complete request (ChecksumCRC32, ...). */
+  checksums?: Record<string, string>;
 }
 
 export class MultipartService {
@@ -39,8 +41,8 @@ export class MultipartService {
     }
   }
 
-  async create(bucket: string, key: string, meta: ObjectMeta, checksumAlgorithm?: string): Promise<UploadInfo> {
-    return this.step(bucket, '', (u) => u.createUpload(key, meta, checksumAlgorithm));
+  async create(bucket: string, key: string, meta: ObjectMeta, checksum?: { algorithm: string; type: 'COMPOSITE' | 'FULL_OBJECT' }): Promise<UploadInfo> {
+    return this.step(bucket, '', (u) => u.createUpload(key, meta, checksum));
   }
 
   /** The upload, which must exist and be for this key. */
@@ -75,8 +77,14 @@ export class MultipartService {
    */
   async prepareComplete(bucket: string, key: string, uploadId: string, requested: RequestedPart[], conditions?: WriteConditions): Promise<{
     upload: UploadInfo;
+    /** The parts chosen, in order. */
+    parts: PartInfo[];
     etag: string;
-    commit: (progress: () => void) => Promise<ObjectStatus>;
+    /**
+     * Joins the parts. `onData` sees the bytes as they are joined; `checksums` (called after) gives
+     * the object's checksums and their type.
+     */
+    commit: (onData: (chunk: Buffer) => void, checksums: () => Pick<ObjectMeta, 'checksums' | 'checksumType'>) => Promise<ObjectStatus>;
   }> {
     const { upload, parts } = await this.listParts(bucket, key, uploadId);
     await this.objects.checkEarly(bucket, key, conditions);
@@ -89,6 +97,11 @@ export class MultipartService {
       const part = stored.get(partNumber);
       if (!part || normalizeEtag(etag) !== part.etag) {
         throw new ObjectError('InvalidPart', undefined, { UploadId: uploadId, PartNumber: String(partNumber), ETag: etag });
+      }
+      for (const [alg, value] of Object.entries(requested[i].checksums ?? {})) {
+        if (part.checksums[alg] !== value) {
+          throw new ObjectError('InvalidPart', `The ${alg} checksum of part ${partNumber} does not match the part uploaded.`, { UploadId: uploadId, PartNumber: String(partNumber) });
+        }
       }
       chosen.push(part);
     }
@@ -103,11 +116,17 @@ export class MultipartService {
       }
     }
     const etag = multipartEtag(chosen);
-    const meta: ObjectMeta = { ...upload.meta, partsCount: chosen.length };
+    const meta: ObjectMeta = {
+      ...upload.meta,
+      partsCount: chosen.length,
+      parts: chosen.map((p) => ({ partNumber: p.partNumber, size: p.size, checksums: p.checksums })),
+    };
     return {
       upload,
+      parts: chosen,
       etag,
-      commit: (progress) => this.step(bucket, uploadId, (u) => u.completeUpload(upload, chosen, { etag, meta }, progress, changeCheck(conditions, key))),
+      commit: (onData, checksums) =>
+        this.step(bucket, uploadId, (u) => u.completeUpload(upload, chosen, () => ({ etag, meta: { ...meta, ...checksums() } }), onData, changeCheck(conditions, key))),
     };
   }
 

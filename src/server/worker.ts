@@ -23,7 +23,7 @@ import { ObjectService } from '../objects/objectService.js';
 import { ALONE, type Siblings } from '../objects/siblings.js';
 import { workerUser } from '../s3/auth/simple.js';
 import { S3Error } from '../s3/errors.js';
-import { createS3Handler } from '../s3/handler.js';
+import { createS3Handler, rejectExpectation } from '../s3/handler.js';
 import { errorDocument } from '../s3/respond.js';
 import type { Config } from './config.js';
 import { ChildSiblings, PrimarySiblings } from './processGroup.js';
@@ -199,6 +199,7 @@ function createS3Server(config: Config, logger: Logger, objects: ObjectService, 
   // 0 = idle connections are never closed by the worker (the spec's default).
   server.keepAliveTimeout = config.durationMs('strata.worker.s3.connection.idle.max.time');
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(err, socket));
+  server.on('checkExpectation', rejectExpectation);
   return server;
 }
 

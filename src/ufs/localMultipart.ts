@@ -48,7 +48,9 @@ export class LocalMultipart implements MultipartStorage {
     return join(this.uploadsDir, uploadId);
   }
 
-  async createUpload(key: string, meta: ObjectMeta, checksumAlgorithm?: string): Promise<UploadInfo> {
+  async createUpload(key: string, meta: ObjectMeta, checksum?: { algorithm: string; type: 'COMPOSITE' | 'FULL_OBJECT' }): Promise<UploadInfo> {
+    const checksumAlgorithm = checksum?.algorithm;
+    const checksumType = checksum?.type;
     this.files.checkKey(key);
     // Time first, so that upload ids sort as their initiation does (S3 orders a key's uploads by
     // initiation, and pages them by upload id).
@@ -56,9 +58,9 @@ export class LocalMultipart implements MultipartStorage {
     const dir = this.dirOf(uploadId);
     await fsp.mkdir(dir, { recursive: true });
     const initiated = new Date();
-    const stored: StoredUpload = { uploadId, key, initiated: initiated.toISOString(), meta, checksumAlgorithm };
+    const stored: StoredUpload = { uploadId, key, initiated: initiated.toISOString(), meta, checksumAlgorithm, checksumType };
     await writeJsonAtomic(join(dir, 'upload.json'), stored);
-    return { uploadId, key, initiated, meta, checksumAlgorithm };
+    return { uploadId, key, initiated, meta, checksumAlgorithm, checksumType };
   }
 
   async getUpload(uploadId: string): Promise<UploadInfo | null> {
@@ -126,7 +128,7 @@ export class LocalMultipart implements MultipartStorage {
     return parts.filter((p): p is StoredPart => p !== null).map(toPartInfo).sort((a, b) => a.partNumber - b.partNumber);
   }
 
-  async completeUpload(upload: UploadInfo, parts: PartInfo[], written: WrittenObject, progress: () => void, check?: ChangeCheck): Promise<ObjectStatus> {
+  async completeUpload(upload: UploadInfo, parts: PartInfo[], describe: () => WrittenObject, onData: (chunk: Buffer) => void, check?: ChangeCheck): Promise<ObjectStatus> {
     const dir = this.dirOf(upload.uploadId);
     const stored = new Map((await Promise.all(parts.map((p) => readPart(join(dir, `${String(p.partNumber).padStart(5, '0')}.json`))))).filter((p): p is StoredPart => p !== null).map((p) => [p.partNumber, p]));
     const tmp = this.files.newTempPath();
@@ -149,7 +151,7 @@ export class LocalMultipart implements MultipartStorage {
               off += bytesWritten;
               position += bytesWritten;
             }
-            progress();
+            onData(buffer.subarray(0, bytesRead));
           }
         } finally {
           await closeFd(input);
@@ -158,7 +160,7 @@ export class LocalMultipart implements MultipartStorage {
       const handle = out;
       out = undefined;
       const st = await finishFile(handle, this.files.fsync);
-      const status = await this.files.commitFile(upload.key, tmp, st, written, check);
+      const status = await this.files.commitFile(upload.key, tmp, st, describe(), check);
       await fsp.rm(dir, { recursive: true, force: true });
       return status;
     } catch (e) {

@@ -136,8 +136,8 @@ export class LocalUfs implements UnderStorage, LocalFileSteps {
 
   // ---- multipart (staged inside the mount; see localMultipart.ts) ----------------------
 
-  createUpload(key: string, meta: ObjectMeta, checksumAlgorithm?: string): Promise<UploadInfo> {
-    return this.multipart.createUpload(key, meta, checksumAlgorithm);
+  createUpload(key: string, meta: ObjectMeta, checksum?: { algorithm: string; type: 'COMPOSITE' | 'FULL_OBJECT' }): Promise<UploadInfo> {
+    return this.multipart.createUpload(key, meta, checksum);
   }
 
   getUpload(uploadId: string): Promise<UploadInfo | null> {
@@ -156,8 +156,8 @@ export class LocalUfs implements UnderStorage, LocalFileSteps {
     return this.multipart.listParts(upload);
   }
 
-  completeUpload(upload: UploadInfo, parts: PartInfo[], written: WrittenObject, progress: () => void, check?: ChangeCheck): Promise<ObjectStatus> {
-    return this.multipart.completeUpload(upload, parts, written, progress, check);
+  completeUpload(upload: UploadInfo, parts: PartInfo[], describe: () => WrittenObject, onData: (chunk: Buffer) => void, check?: ChangeCheck): Promise<ObjectStatus> {
+    return this.multipart.completeUpload(upload, parts, describe, onData, check);
   }
 
   abortUpload(upload: UploadInfo): Promise<void> {

@@ -24,6 +24,10 @@ export interface ObjectMeta {
   owner?: string;
   /** Multipart objects: number of parts (their ETag ends with -N). */
   partsCount?: number;
+  /** Multipart objects: each part's number, size and checksums (GetObjectAttributes). */
+  parts?: Array<{ partNumber: number; size: number; checksums: Record<string, string> }>;
+  /** COMPOSITE (checksum of the parts' checksums, `-N`) or FULL_OBJECT. */
+  checksumType?: 'COMPOSITE' | 'FULL_OBJECT';
 }
 
 export interface ObjectStatus {
@@ -100,6 +104,8 @@ export interface UploadInfo {
   meta: ObjectMeta;
   /** x-amz-checksum-algorithm given at create, if any. */
   checksumAlgorithm?: string;
+  /** x-amz-checksum-type given at create (COMPOSITE or FULL_OBJECT). */
+  checksumType?: 'COMPOSITE' | 'FULL_OBJECT';
   /** When a part was last added (for the cleaner of abandoned uploads). */
   lastActivity?: Date;
 }
@@ -115,7 +121,7 @@ export interface PartInfo {
 
 /** The storage steps of multipart uploads; the rules (sizes, order, ETags) live in objects/. */
 export interface MultipartStorage {
-  createUpload(key: string, meta: ObjectMeta, checksumAlgorithm?: string): Promise<UploadInfo>;
+  createUpload(key: string, meta: ObjectMeta, checksum?: { algorithm: string; type: 'COMPOSITE' | 'FULL_OBJECT' }): Promise<UploadInfo>;
   /** null when the id is unknown, finished or aborted. */
   getUpload(uploadId: string): Promise<UploadInfo | null>;
   listUploads(): Promise<UploadInfo[]>;
@@ -125,9 +131,10 @@ export interface MultipartStorage {
   listParts(upload: UploadInfo): Promise<PartInfo[]>;
   /**
    * Joins the chosen parts, in order, into the object (atomically, as write does) and ends the
-   * upload; `progress` is called as bytes are joined (to keep the client's connection alive).
+   * upload. `onData` sees the object's bytes as they are joined (for a full-object checksum);
+   * `describe` is called once all are joined.
    */
-  completeUpload(upload: UploadInfo, parts: PartInfo[], written: WrittenObject, progress: () => void, check?: ChangeCheck): Promise<ObjectStatus>;
+  completeUpload(upload: UploadInfo, parts: PartInfo[], describe: () => WrittenObject, onData: (chunk: Buffer) => void, check?: ChangeCheck): Promise<ObjectStatus>;
   /** Ends an upload and frees its parts at once. */
   abortUpload(upload: UploadInfo): Promise<void>;
 }

@@ -165,6 +165,23 @@ describe('bad input', { timeout: 120_000 }, () => {
     assert.equal((await send('GET', '/data/continued')).body, 'hello');
   });
 
+  test('an Expect header other than 100-continue is 417, and nothing is written', async () => {
+    const out = await raw('PUT /data/expected HTTP/1.1\r\nHost: x\r\nExpect: bogus\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello');
+    assert.match(out, /^HTTP\/1\.1 417/);
+    assert.match(out, /<Code>ExpectationFailed<\/Code>/);
+    const empty = await raw('PUT /data/expected HTTP/1.1\r\nHost: x\r\nExpect: \r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello');
+    assert.match(empty, /^HTTP\/1\.1 (417|200)/);
+    if (/^HTTP\/1\.1 417/.test(empty)) assert.equal((await send('HEAD', '/data/expected')).status, 404);
+  });
+
+  test('an unknown x-amz-content-sha256 mode is InvalidArgument; SigV2 headers name the user', async () => {
+    expectError(await send('PUT', '/data/sha', 'x', { 'x-amz-content-sha256': 'STREAMING-SOMETHING-ELSE' }), 400, 'InvalidArgument');
+    const v2 = await send('PUT', '/data/v2', 'x', { authorization: 'AWS olduser:c2lnbmF0dXJl' });
+    assert.equal(v2.status, 200);
+    const acl = await send('GET', '/data/v2?acl', undefined, { authorization: 'AWS olduser:c2lnbmF0dXJl' });
+    assert.match(acl.body, /<ID>olduser<\/ID>/);
+  });
+
   test('unknown methods and sub-resources', async () => {
     expectError(await send('PATCH', '/data/k'), 405, 'MethodNotAllowed');
     expectError(await send('GET', '/data?policy'), 501, 'NotImplemented');

@@ -78,7 +78,7 @@ export function objectHeaders(status: ObjectStatus, opts: ObjectHeaderOptions): 
   if (m.partsCount) out['x-amz-mp-parts-count'] = String(m.partsCount);
   if (opts.checksums) {
     for (const [alg, value] of Object.entries(m.checksums)) out[`x-amz-checksum-${alg.toLowerCase()}`] = value;
-    if (Object.keys(m.checksums).length > 0) out['x-amz-checksum-type'] = m.partsCount ? 'COMPOSITE' : 'FULL_OBJECT';
+    if (Object.keys(m.checksums).length > 0) out['x-amz-checksum-type'] = m.checksumType ?? 'FULL_OBJECT';
   }
   if (opts.query) {
     for (const [param, headerName] of Object.entries(OVERRIDES)) {
