@@ -1,28 +1,37 @@
 // Verifying a request body as it flows to storage: the MD5 (the ETag), Content-MD5, the
-// x-amz-checksum-* of a header or a trailer, x-amz-content-sha256, and the length. A mismatch
-// fails the stream in its flush, before the object becomes visible, so nothing is written.
+// x-amz-checksum-* of a header or a trailer, x-amz-content-sha256, and the length. Bytes pass
+// through unchanged (the same Buffers); a mismatch fails the stream in its _flush, before the
+// writer downstream finishes, so the object never becomes visible.
 import { createHash, type Hash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Transform, type TransformCallback } from 'node:stream';
 import { S3Error } from '../errors.js';
 import { AwsChunkedDecoder } from './awsChunked.js';
 import {
-  type Checksum, CHECKSUM_ALGORITHMS, type ChecksumAlgorithm, checkChecksumValue, checksumHeaderName, createChecksum, parseChecksumAlgorithm,
+  type Checksum,
+  CHECKSUM_ALGORITHMS,
+  type ChecksumAlgorithm,
+  checkChecksumValue,
+  checksumAlgorithmOfHeader,
+  checksumHeaderName,
+  createChecksum,
+  parseChecksumAlgorithm,
 } from './checksums.js';
 
 export interface BodyVerifierOptions {
-  /** The raw Content-MD5 header. */
+  /** The raw Content-MD5 header: base64 of 16 bytes, else InvalidDigest (thrown by the constructor). */
   contentMd5?: string;
-  /** Bytes the body must have. */
+  /** Bytes the body must have: fewer is IncompleteBody, more is InvalidRequest. */
   expectedLength?: number;
-  /** Expected values from x-amz-checksum-* headers (base64). */
+  /** Expected base64 values from x-amz-checksum-* headers (at most one algorithm). */
   checksums?: Partial<Record<ChecksumAlgorithm, string>>;
-  /** The algorithm whose value arrives as a trailer (x-amz-trailer). */
+  /** The algorithm whose value arrives as a trailer (x-amz-trailer); read via getTrailers(). */
   trailerChecksum?: ChecksumAlgorithm;
+  /** The trailers of the body, lower-case names; called in _flush, after the decoder ended. */
   getTrailers?: () => Record<string, string>;
   /** Compute (and report) this checksum even without an expected value. */
   computeAlgorithm?: ChecksumAlgorithm;
-  /** A hex SHA-256 of the payload (x-amz-content-sha256) to verify. */
+  /** A hex SHA-256 of these bytes (x-amz-content-sha256 of a plain body) to verify. */
   contentSha256?: string;
 }
 
@@ -34,87 +43,146 @@ export interface BodyResult {
   checksums: Partial<Record<ChecksumAlgorithm, string>>;
 }
 
+const MULTIPLE_CHECKSUMS = 'Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.';
+
 export class BodyVerifier extends Transform {
   private readonly md5 = createHash('md5');
   private readonly sha256?: Hash;
-  private readonly sums = new Map<ChecksumAlgorithm, Checksum>();
+  private readonly sums: Checksum[] = [];
+  private readonly expectedMd5?: Buffer;
+  private readonly expected: Partial<Record<ChecksumAlgorithm, string>> = {};
   private size = 0;
-  private readonly expectedMd5?: string;
   private done?: BodyResult;
 
   constructor(private readonly options: BodyVerifierOptions = {}) {
     super();
-    if (options.contentMd5 !== undefined) {
-      const raw = Buffer.from(options.contentMd5, 'base64');
-      if (raw.length !== 16 || raw.toString('base64') !== options.contentMd5.trim()) {
-        throw new S3Error('InvalidDigest', 'The Content-MD5 you specified is not valid.');
-      }
-      this.expectedMd5 = raw.toString('hex');
+    if (options.contentMd5 !== undefined) this.expectedMd5 = parseContentMd5(options.contentMd5);
+    const { expectedLength } = options;
+    if (expectedLength !== undefined && (!Number.isSafeInteger(expectedLength) || expectedLength < 0)) {
+      throw new TypeError(`bad expectedLength ${expectedLength}`);
     }
-    const algorithms = new Set<ChecksumAlgorithm>(Object.keys(options.checksums ?? {}) as ChecksumAlgorithm[]);
+    const given = Object.entries(options.checksums ?? {}).filter(([, v]) => v !== undefined) as Array<[ChecksumAlgorithm, string]>;
+    if (given.length + (options.trailerChecksum ? 1 : 0) > 1) throw new S3Error('InvalidRequest', MULTIPLE_CHECKSUMS);
+    for (const [alg, value] of given) {
+      checkChecksumValue(alg, value);
+      this.expected[alg] = value;
+    }
+    if (options.trailerChecksum && !options.getTrailers) throw new TypeError('trailerChecksum needs getTrailers');
+    if (options.contentSha256 !== undefined) {
+      if (!/^[0-9a-fA-F]{64}$/.test(options.contentSha256)) {
+        throw new S3Error('InvalidArgument', 'x-amz-content-sha256 must be a SHA-256 hex digest here.', {
+          fields: { ArgumentName: 'x-amz-content-sha256', ArgumentValue: options.contentSha256.slice(0, 80) },
+        });
+      }
+      this.sha256 = createHash('sha256');
+    }
+    const algorithms = new Set<ChecksumAlgorithm>(given.map(([alg]) => alg));
     if (options.trailerChecksum) algorithms.add(options.trailerChecksum);
     if (options.computeAlgorithm) algorithms.add(options.computeAlgorithm);
-    for (const alg of algorithms) this.sums.set(alg, createChecksum(alg));
-    if (options.contentSha256) this.sha256 = createHash('sha256');
+    for (const alg of algorithms) this.sums.push(createChecksum(alg));
+  }
+
+  /** Bytes seen so far. */
+  get bytes(): number {
+    return this.size;
   }
 
   /** What the body was: valid once the stream finished without error. */
   get result(): BodyResult {
-    if (!this.done) throw new Error('the body has not been read to its end');
+    if (!this.done) throw new Error('the body has not been verified to its end');
     return this.done;
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, callback: TransformCallback): void {
-    this.md5.update(chunk);
-    for (const sum of this.sums.values()) sum.update(chunk);
-    this.sha256?.update(chunk);
     this.size += chunk.length;
+    const limit = this.options.expectedLength;
+    if (limit !== undefined && this.size > limit) {
+      return callback(new S3Error('InvalidRequest', `The body holds more than the ${limit} bytes the request announced.`));
+    }
+    this.md5.update(chunk);
+    const sums = this.sums;
+    for (let i = 0; i < sums.length; i++) sums[i].update(chunk);
+    if (this.sha256) this.sha256.update(chunk);
     callback(null, chunk);
   }
 
   override _flush(callback: TransformCallback): void {
     try {
-      this.verify();
+      this.done = this.verify();
       callback();
     } catch (e) {
       callback(e as Error);
     }
   }
 
-  private verify(): void {
+  private verify(): BodyResult {
     const o = this.options;
     if (o.expectedLength !== undefined && this.size < o.expectedLength) {
       throw new S3Error('IncompleteBody', `You sent ${this.size} bytes of the ${o.expectedLength} the request announced.`);
     }
     const md5 = this.md5.digest();
-    const md5Hex = md5.toString('hex');
-    if (this.expectedMd5 !== undefined && this.expectedMd5 !== md5Hex) {
-      throw new S3Error('BadDigest', 'The Content-MD5 you specified did not match what we received.', {
-        fields: { ExpectedDigest: this.expectedMd5, CalculatedDigest: md5.toString('base64') },
+    if (this.expectedMd5 && !md5.equals(this.expectedMd5)) {
+      throw new S3Error('BadDigest', undefined, {
+        fields: { ExpectedDigest: this.expectedMd5.toString('base64'), CalculatedDigest: md5.toString('base64') },
       });
     }
-    if (this.sha256 && this.sha256.digest('hex') !== o.contentSha256) {
-      throw new S3Error('XAmzContentSHA256Mismatch', undefined, { fields: { ClientComputedContentSHA256: o.contentSha256 ?? '' } });
+    if (this.sha256) {
+      const computed = this.sha256.digest('hex');
+      if (computed !== o.contentSha256!.toLowerCase()) {
+        throw new S3Error('XAmzContentSHA256Mismatch', undefined, {
+          fields: { ClientComputedContentSHA256: o.contentSha256!, S3ComputedContentSHA256: computed },
+        });
+      }
     }
-    const computed: Partial<Record<ChecksumAlgorithm, string>> = {};
-    for (const [alg, sum] of this.sums) computed[alg] = sum.digest().toString('base64');
-    const expected: Partial<Record<ChecksumAlgorithm, string>> = { ...o.checksums };
+    const expected = { ...this.expected };
     if (o.trailerChecksum) {
-      const value = o.getTrailers?.()[checksumHeaderName(o.trailerChecksum)];
-      if (value === undefined) throw new S3Error('InvalidRequest', `The trailer ${checksumHeaderName(o.trailerChecksum)} named in x-amz-trailer was not sent.`);
+      const name = checksumHeaderName(o.trailerChecksum);
+      const value = o.getTrailers!()[name];
+      if (value === undefined) throw new S3Error('InvalidRequest', `The trailer ${name} named in x-amz-trailer was not sent.`);
       checkChecksumValue(o.trailerChecksum, value);
       expected[o.trailerChecksum] = value;
     }
-    for (const [alg, value] of Object.entries(expected) as Array<[ChecksumAlgorithm, string]>) {
-      if (computed[alg] !== value) {
+    const checksums: Partial<Record<ChecksumAlgorithm, string>> = {};
+    for (const sum of this.sums) checksums[sum.algorithm] = sum.digest().toString('base64');
+    for (const alg of CHECKSUM_ALGORITHMS) {
+      const want = expected[alg];
+      if (want !== undefined && checksums[alg] !== want) {
         throw new S3Error('XAmzContentChecksumMismatch', `The ${alg} you specified did not match the calculated checksum.`);
       }
     }
-    this.done = { size: this.size, md5Hex, md5Base64: md5.toString('base64'), checksums: computed };
+    return { size: this.size, md5Hex: md5.toString('hex'), md5Base64: md5.toString('base64'), checksums };
   }
 }
 
-const STREAMING_MODES = new Set([
+/** Content-MD5 must be (padded) base64 of exactly 16 bytes, else InvalidDigest. */
+function parseContentMd5(value: string): Buffer {
+  const v = value.trim();
+  const raw = Buffer.from(v, 'base64');
+  if (!/^[A-Za-z0-9+/]{22}==$/.test(v) || raw.length !== 16) throw new S3Error('InvalidDigest');
+  return raw;
+}
+
+/** Checks the SHA-256 of the raw bytes (an aws-chunked body signed with a plain payload hash). */
+export class Sha256Verifier extends Transform {
+  private readonly hash = createHash('sha256');
+  constructor(private readonly expectedHex: string) {
+    super();
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, callback: TransformCallback): void {
+    this.hash.update(chunk);
+    callback(null, chunk);
+  }
+  override _flush(callback: TransformCallback): void {
+    const computed = this.hash.digest('hex');
+    if (computed === this.expectedHex.toLowerCase()) return callback();
+    callback(new S3Error('XAmzContentSHA256Mismatch', undefined, {
+      fields: { ClientComputedContentSHA256: this.expectedHex, S3ComputedContentSHA256: computed },
+    }));
+  }
+}
+
+/** The x-amz-content-sha256 values that announce an aws-chunked body. */
+export const STREAMING_PAYLOAD_MODES: ReadonlySet<string> = new Set([
   'STREAMING-AWS4-HMAC-SHA256-PAYLOAD',
   'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER',
   'STREAMING-UNSIGNED-PAYLOAD-TRAILER',
@@ -122,72 +190,98 @@ const STREAMING_MODES = new Set([
   'STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER',
 ]);
 
+const HEX64 = /^[0-9a-fA-F]{64}$/;
+
 function one(headers: IncomingHttpHeaders, name: string): string | undefined {
   const v = headers[name];
   return Array.isArray(v) ? v.join(',') : v;
 }
 
+/** A Content-Encoding without aws-chunked (a transfer detail, not part of the object); undefined when nothing is left. */
+export function stripAwsChunked(contentEncoding: string | undefined): string | undefined {
+  if (contentEncoding === undefined) return undefined;
+  const rest = contentEncoding.split(',').map((s) => s.trim()).filter((s) => s !== '' && s.toLowerCase() !== 'aws-chunked');
+  return rest.length ? rest.join(',') : undefined;
+}
+
 /**
  * The transforms a request body goes through before storage, read from its headers: the
- * aws-chunked decoder when the body is chunked, then the verifier.
+ * aws-chunked decoder when the body is chunked (preceded by a SHA-256 check if it was signed
+ * with a plain payload hash), then the verifier, which must come last before the writer. Throws
+ * S3Error for headers that are wrong before any byte is read.
  */
 export function bodyDecodersFor(headers: IncomingHttpHeaders): { streams: Transform[]; verifier: BodyVerifier } {
-  const sha = one(headers, 'x-amz-content-sha256');
-  const encoding = (one(headers, 'content-encoding') ?? '').split(',').map((s) => s.trim().toLowerCase());
-  const streaming = sha !== undefined && STREAMING_MODES.has(sha);
-  if (sha !== undefined && !streaming && sha !== 'UNSIGNED-PAYLOAD' && !/^[0-9a-fA-F]{64}$/.test(sha)) {
-    throw new S3Error('InvalidArgument', `x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-..., or a SHA-256 hex digest; got "${sha.slice(0, 80)}".`, {
+  const sha = one(headers, 'x-amz-content-sha256')?.trim();
+  const streaming = sha !== undefined && STREAMING_PAYLOAD_MODES.has(sha);
+  if (sha !== undefined && !streaming && sha !== 'UNSIGNED-PAYLOAD' && !HEX64.test(sha)) {
+    throw new S3Error('InvalidArgument', 'x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER or a valid sha256 value.', {
       fields: { ArgumentName: 'x-amz-content-sha256', ArgumentValue: sha.slice(0, 80) },
     });
   }
-  const chunked = streaming || encoding.includes('aws-chunked');
+  const encodings = (one(headers, 'content-encoding') ?? '').split(',').map((s) => s.trim().toLowerCase());
+  // Some clients send a STREAMING-* body without saying aws-chunked in Content-Encoding.
+  const chunked = streaming || encodings.includes('aws-chunked');
 
-  // Checksums given in headers, at most one algorithm.
+  // Checksums in headers: at most one algorithm, each well-formed.
   const checksums: Partial<Record<ChecksumAlgorithm, string>> = {};
+  let headerAlgorithm: ChecksumAlgorithm | undefined;
   for (const alg of CHECKSUM_ALGORITHMS) {
     const v = one(headers, checksumHeaderName(alg));
     if (v === undefined) continue;
+    if (headerAlgorithm) throw new S3Error('InvalidRequest', MULTIPLE_CHECKSUMS);
     checkChecksumValue(alg, v.trim());
     checksums[alg] = v.trim();
+    headerAlgorithm = alg;
   }
-  if (Object.keys(checksums).length > 1) throw new S3Error('InvalidRequest', 'Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.');
 
+  // A checksum that arrives as a trailer.
   let trailerChecksum: ChecksumAlgorithm | undefined;
-  const trailer = one(headers, 'x-amz-trailer');
-  if (trailer !== undefined && trailer.trim() !== '') {
-    if (!chunked) throw new S3Error('InvalidRequest', 'x-amz-trailer needs an aws-chunked body.');
-    const name = trailer.trim().toLowerCase();
-    const alg = CHECKSUM_ALGORITHMS.find((a) => checksumHeaderName(a) === name);
-    if (!alg) throw new S3Error('InvalidRequest', `The trailer "${trailer}" is not an x-amz-checksum-* header.`);
-    if (Object.keys(checksums).length > 0) throw new S3Error('InvalidRequest', 'Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.');
+  const trailerNames = (one(headers, 'x-amz-trailer') ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  for (const name of trailerNames) {
+    if (!chunked) throw new S3Error('InvalidRequest', 'x-amz-trailer is only valid with an aws-chunked body.');
+    const alg = checksumAlgorithmOfHeader(name);
+    if (!alg) throw new S3Error('InvalidRequest', `The value specified in the x-amz-trailer header is not supported: ${name.slice(0, 80)}`);
+    if (headerAlgorithm || trailerChecksum) throw new S3Error('InvalidRequest', MULTIPLE_CHECKSUMS);
     trailerChecksum = alg;
   }
-  const algorithmHeader = one(headers, 'x-amz-sdk-checksum-algorithm') ?? one(headers, 'x-amz-checksum-algorithm');
-  const computeAlgorithm = algorithmHeader ? parseChecksumAlgorithm(algorithmHeader) : undefined;
 
-  const contentLength = one(headers, 'content-length');
-  const decodedLength = one(headers, 'x-amz-decoded-content-length');
+  // The algorithm the SDK says it used: computed and reported even when no value is given. A
+  // value given in a header or trailer names the algorithm that counts.
+  const algorithmHeader = one(headers, 'x-amz-sdk-checksum-algorithm') ?? one(headers, 'x-amz-checksum-algorithm');
+  const named = algorithmHeader !== undefined && algorithmHeader.trim() !== '' ? parseChecksumAlgorithm(algorithmHeader) : undefined;
+  const computeAlgorithm = headerAlgorithm || trailerChecksum ? undefined : named;
+
   const streams: Transform[] = [];
   let decoder: AwsChunkedDecoder | undefined;
   let expectedLength: number | undefined;
   if (chunked) {
-    if (decodedLength === undefined || !/^\d+$/.test(decodedLength)) {
-      throw new S3Error('MissingContentLength', 'An aws-chunked body needs x-amz-decoded-content-length.');
+    const decodedLength = one(headers, 'x-amz-decoded-content-length')?.trim();
+    if (decodedLength === undefined || decodedLength === '') {
+      throw new S3Error('MissingContentLength', 'An aws-chunked body needs the x-amz-decoded-content-length header.');
     }
-    decoder = new AwsChunkedDecoder({ expectedDecodedLength: Number(decodedLength) });
-    streams.push(decoder);
+    if (!/^\d{1,16}$/.test(decodedLength) || !Number.isSafeInteger(Number(decodedLength))) {
+      throw new S3Error('InvalidArgument', 'x-amz-decoded-content-length must be a non-negative integer.', {
+        fields: { ArgumentName: 'x-amz-decoded-content-length', ArgumentValue: decodedLength.slice(0, 80) },
+      });
+    }
     expectedLength = Number(decodedLength);
-  } else if (contentLength !== undefined && /^\d+$/.test(contentLength)) {
-    expectedLength = Number(contentLength);
+    // A plain payload hash with an aws-chunked body covers the bytes as sent, framing included.
+    if (sha !== undefined && HEX64.test(sha)) streams.push(new Sha256Verifier(sha));
+    decoder = new AwsChunkedDecoder({ expectedDecodedLength: expectedLength, signed: streaming && sha.startsWith('STREAMING-AWS4-') });
+    streams.push(decoder);
+  } else {
+    const contentLength = one(headers, 'content-length')?.trim();
+    if (contentLength !== undefined && /^\d{1,16}$/.test(contentLength)) expectedLength = Number(contentLength);
   }
+  const d = decoder;
   const verifier = new BodyVerifier({
     contentMd5: one(headers, 'content-md5'),
     expectedLength,
     checksums,
     trailerChecksum,
-    getTrailers: decoder ? () => decoder.trailers : undefined,
+    getTrailers: d ? () => d.trailers : undefined,
     computeAlgorithm,
-    contentSha256: !streaming && sha && /^[0-9a-fA-F]{64}$/.test(sha) ? sha.toLowerCase() : undefined,
+    contentSha256: !chunked && sha !== undefined && HEX64.test(sha) ? sha : undefined,
   });
   return { streams, verifier };
 }
