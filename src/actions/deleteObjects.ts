@@ -15,7 +15,7 @@ const PARALLEL_DELETES = 16;
 export async function deleteObjects(r: S3Request, svc: Services): Promise<void> {
   const { bucket } = r.endpoint;
   await svc.objects.headBucket(bucket);
-  const doc = await readXmlBody(r.req, svc.settings.maxXmlBytes);
+  const doc = await readXmlBody(r.req, svc.settings.maxXmlBytes, { integrityRequired: true });
   const del = elementOf(doc, 'Delete');
   const quiet = textOf(del.Quiet)?.trim().toLowerCase() === 'true';
   const objects = arrayOf(del.Object).map((o) => {

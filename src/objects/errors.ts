@@ -5,7 +5,8 @@ import { StorageError, type StorageErrorKind } from '../ufs/errors.js';
 
 export class ObjectError extends Error {
   constructor(readonly code: S3ErrorCode, message?: string, readonly fields: Record<string, string> = {}) {
-    super(message ?? code);
+    // Without a message of its own, the S3 table's message for the code is used on the wire.
+    super(message ?? '');
     this.name = 'ObjectError';
   }
 }

@@ -90,7 +90,7 @@ export function isS3Error(e: unknown): e is S3Error {
 export function toS3Error(e: unknown): S3Error {
   if (e instanceof S3Error) return e;
   const domain = fromStorage(e);
-  if (domain instanceof ObjectError) return new S3Error(domain.code, domain.message, { fields: domain.fields });
+  if (domain instanceof ObjectError) return new S3Error(domain.code, domain.message || undefined, { fields: domain.fields });
   const err = e as NodeJS.ErrnoException | undefined;
   switch (err?.code) {
     case 'ENOENT':

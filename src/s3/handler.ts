@@ -18,6 +18,21 @@ export interface S3Request extends ResponseTarget {
 }
 
 export type ActionHandler = (r: S3Request) => Promise<void>;
+
+/** What the handler reports of each request once its response ended. */
+export interface FinishedRequest {
+  requestId: string;
+  action: string;
+  status: number;
+  seconds: number;
+  bytesIn: number;
+  bytesOut: number;
+  user: string;
+  bucket?: string;
+  key?: string;
+  /** The error answered, if any. */
+  error?: { code: string; message: string };
+}
 export type ActionTable = Record<ActionName, ActionHandler>;
 
 export interface HandlerOptions {
@@ -26,14 +41,14 @@ export interface HandlerOptions {
   /** Log every request (true) or only failed ones (false). */
   accessLogging: boolean;
   onlyHttps: boolean;
-  /** Called once per finished request, for metrics. */
-  onFinished?: (action: string, status: number, seconds: number) => void;
+  /** Called once per finished request, for metrics and the status page. */
+  onFinished?: (done: FinishedRequest) => void;
 }
 
 /** S3-style request ids: 16 upper-case hex characters, unique per worker process. */
 const idPrefix = randomBytes(4).toString('hex').toUpperCase();
 let idCounter = 0;
-function nextRequestId(): string {
+export function nextRequestId(): string {
   idCounter = (idCounter + 1) >>> 0;
   return idPrefix + idCounter.toString(16).toUpperCase().padStart(8, '0');
 }
@@ -74,7 +89,18 @@ export function createS3Handler(opts: HandlerOptions): (req: IncomingMessage, re
       if (done) return;
       done = true;
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      opts.onFinished?.(action, res.statusCode, seconds);
+      opts.onFinished?.({
+        requestId,
+        action,
+        status: res.statusCode,
+        seconds,
+        bytesIn: r.log.bytesIn ?? 0,
+        bytesOut: res.writableFinished ? (r.log.bytesOut ?? 0) : 0,
+        user: r.identity.user,
+        bucket: r.endpoint.bucket || undefined,
+        key: r.endpoint.key || undefined,
+        error: failure ? { code: failure.code, message: failure.message } : undefined,
+      });
       const aborted = !res.writableFinished;
       if (!opts.accessLogging && !failure && !aborted && res.statusCode < 400) return;
       opts.logger[failure && failure.status >= 500 ? 'error' : 'info']({

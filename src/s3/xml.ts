@@ -1,6 +1,9 @@
 // XML in and out: size-capped request parsing and response building (fast-xml-parser).
 import type { IncomingMessage } from 'node:http';
 import { XMLBuilder, XMLParser } from 'fast-xml-parser';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { bodyDecodersFor } from './body/bodyVerifier.js';
 import { S3Error } from './errors.js';
 
 export const S3_XMLNS = 'http://s3.amazonaws.com/doc/2006-03-01/';
@@ -35,21 +38,40 @@ export function parseXml(text: string): Record<string, unknown> {
   }
 }
 
-/** Reads a request body of at most `maxBytes` and parses it; an empty body is MissingRequestBodyError. */
-export async function readXmlBody(req: IncomingMessage, maxBytes: number): Promise<Record<string, unknown>> {
+/**
+ * Reads a request body of at most `maxBytes` and parses it; an empty body is
+ * MissingRequestBodyError. The body goes through the same decoding and verification as object
+ * bodies (Content-MD5, x-amz-checksum-*, aws-chunked), so a document that does not match its
+ * digest is refused before anything acts on it. With `integrityRequired` (DeleteObjects, as S3
+ * has it) a request without Content-MD5 or a checksum is refused.
+ */
+export async function readXmlBody(req: IncomingMessage, maxBytes: number, opts: { integrityRequired?: boolean } = {}): Promise<Record<string, unknown>> {
   const declared = req.headers['content-length'];
-  if (declared !== undefined && Number(declared) > maxBytes) {
+  if (declared !== undefined && Number(declared) > maxBytes && req.headers['x-amz-decoded-content-length'] === undefined) {
     throw new S3Error('MalformedXML', `The XML you provided was larger than the maximum ${maxBytes} bytes allowed.`);
   }
+  if (opts.integrityRequired && !hasIntegrityHeader(req.headers)) {
+    throw new S3Error('InvalidRequest', 'Missing required header for this request: Content-MD5 (or an x-amz-checksum-* header).');
+  }
+  const { streams, verifier } = bodyDecodersFor(req.headers);
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxBytes) throw new S3Error('MalformedXML', `The XML you provided was larger than the maximum ${maxBytes} bytes allowed.`);
-    chunks.push(chunk);
-  }
+  const collect = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      size += chunk.length;
+      if (size > maxBytes) return done(new S3Error('MalformedXML', `The XML you provided was larger than the maximum ${maxBytes} bytes allowed.`));
+      chunks.push(chunk);
+      done();
+    },
+  });
+  await pipeline([req, ...streams, verifier, collect]);
   if (size === 0) throw new S3Error('MissingRequestBodyError');
   return parseXml(Buffer.concat(chunks).toString('utf8'));
+}
+
+function hasIntegrityHeader(h: IncomingMessage['headers']): boolean {
+  if (h['content-md5'] !== undefined || h['x-amz-trailer'] !== undefined) return true;
+  return Object.keys(h).some((name) => name.startsWith('x-amz-checksum-') && name !== 'x-amz-checksum-algorithm' && name !== 'x-amz-checksum-type' && name !== 'x-amz-checksum-mode');
 }
 
 /** Reads a child element that must be text; arrays or nested elements are MalformedXML. */

@@ -7,7 +7,7 @@
 // the primary (processGroup.ts) before acknowledging them.
 import cluster from 'node:cluster';
 import { promises as fsp } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, STATUS_CODES } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -17,13 +17,14 @@ import { buildActionTable } from '../actions/index.js';
 import type { S3Settings } from '../actions/shared/services.js';
 import { createAdminServer } from '../metrics/adminServer.js';
 import { Metrics } from '../metrics/metrics.js';
+import { failureOf, type FailureEntry, RecentErrors, StatusHistory } from '../metrics/status.js';
 import { FileMountStore, MountTable } from '../namespace/mountTable.js';
 import { MultipartService } from '../objects/multipart.js';
 import { ObjectService } from '../objects/objectService.js';
 import { ALONE, type Siblings } from '../objects/siblings.js';
 import { workerUser } from '../s3/auth/simple.js';
 import { S3Error } from '../s3/errors.js';
-import { createS3Handler, rejectExpectation } from '../s3/handler.js';
+import { createS3Handler, nextRequestId, rejectExpectation } from '../s3/handler.js';
 import { errorDocument } from '../s3/respond.js';
 import type { Config } from './config.js';
 import { ChildSiblings, PrimarySiblings } from './processGroup.js';
@@ -47,6 +48,7 @@ export function eventLoops(config: Config): number {
 export class Worker {
   private ready = false;
   private stopping = false;
+  history?: StatusHistory;
   private readonly sockets = new Set<Socket>();
 
   private constructor(
@@ -61,7 +63,7 @@ export class Worker {
 
   static async start(config: Config, opts: WorkerOptions = {}): Promise<Worker> {
     const role: Role = cluster.isWorker ? 'child' : eventLoops(config) > 1 ? 'primary' : 'single';
-    const logger = opts.logger ?? pino({ level: config.string('strata.log.level'), base: { pid: process.pid, role } });
+    const logger = opts.logger ?? createLogger(config, role);
     const workDir = config.path('strata.work.dir');
     let rootUfs = config.path('strata.root.ufs');
     if (!rootUfs && opts.embedded) rootUfs = join(workDir, 'buckets');
@@ -76,7 +78,13 @@ export class Worker {
     let objects: ObjectService | undefined;
     if (role === 'child') siblings = new ChildSiblings((change) => objects!.applyChange(change));
     if (role === 'primary') siblings = new PrimarySiblings((change) => objects!.applyChange(change));
-    objects = new ObjectService(mounts, { rootUfs, fsync: config.bool('strata.underfs.local.fsync.enabled'), siblings });
+    const metrics = new Metrics();
+    objects = new ObjectService(mounts, {
+      rootUfs,
+      fsync: config.bool('strata.underfs.local.fsync.enabled'),
+      siblings,
+      observeUfs: (mount, op, seconds, ok) => metrics.observeUfs(mount, op, seconds, ok),
+    });
     if (opts.embedded && role !== 'child' && mounts.list().length === 0) await objects.createBucket(EMBEDDED_BUCKET, workerUser());
 
     const multipart = new MultipartService(objects, {
@@ -85,23 +93,45 @@ export class Worker {
     });
     if (role !== 'child') multipart.startCleaner(logger);
 
-    const metrics = new Metrics();
     if (role === 'child') {
       // Constructing one installs prom-client's answer to the primary's requests for metrics.
       new AggregatorRegistry();
       AggregatorRegistry.setRegistries([metrics.registry]);
     }
-    const s3Server = role === 'primary' ? undefined : createS3Server(config, logger, objects, multipart, metrics);
+    // Failed requests for the status page: kept here, or sent to the primary that serves the page.
+    const recentErrors = new RecentErrors();
+    const reportFailure = role === 'child'
+      ? (e: FailureEntry) => process.send?.({ strata: 'failure', entry: e })
+      : (e: FailureEntry) => recentErrors.add(e);
+    if (role === 'primary') {
+      cluster.on('message', (_w, m: { strata?: string; entry?: FailureEntry }) => {
+        if (m?.strata === 'failure' && m.entry) recentErrors.add(m.entry);
+      });
+    }
+    const s3Server = role === 'primary' ? undefined : createS3Server(config, logger, objects, multipart, metrics, reportFailure);
 
     let worker: Worker | undefined;
     const aggregator = role === 'primary' ? new AggregatorRegistry() : undefined;
+    const render = aggregator ? () => aggregator.clusterMetrics() : () => metrics.render();
+    const history = role === 'child' ? undefined : new StatusHistory(render, config.durationMs('strata.worker.status.sample.interval'));
+    const started = new Date();
     const adminServer = role === 'child' ? undefined : createAdminServer({
       objects,
       config,
-      render: aggregator ? () => aggregator.clusterMetrics() : () => metrics.render(),
+      render,
       contentType: metrics.contentType,
       isReady: () => worker?.ready ?? false,
       adminUser: workerUser(),
+      status: () => ({
+        startedAt: started.toISOString(),
+        pid: process.pid,
+        eventLoops: role === 'primary' ? eventLoops(config) : 1,
+        s3Port: config.int('strata.worker.rest.port'),
+        webPort: worker?.webPort ?? 0,
+        hostname: config.string('strata.worker.hostname') || '127.0.0.1',
+        history: history!.list(),
+        recentErrors: recentErrors.list(),
+      }),
     });
     worker = new Worker(role, config, logger, objects, multipart, s3Server, adminServer);
     const host = config.string('strata.worker.bind.host');
@@ -114,6 +144,8 @@ export class Worker {
     }
     if (adminServer) await listen(adminServer, config.int('strata.worker.web.port'), host);
     if (role === 'primary') await worker.forkChildren(eventLoops(config));
+    history?.start();
+    worker.history = history;
     worker.ready = true;
     if (role !== 'child') {
       logger.info({
@@ -160,12 +192,27 @@ export class Worker {
     await Promise.all([closed, children]);
     clearTimeout(timer);
     this.multipart.stopCleaner();
+    this.history?.stop();
     await this.objects.close();
     if (this.role !== 'child') this.logger.info('worker stopped');
   }
 }
 
-function createS3Server(config: Config, logger: Logger, objects: ObjectService, multipart: MultipartService, metrics: Metrics): Server {
+/** Structured JSON logs; readable ones (pino-pretty) when a person watches the terminal. */
+function createLogger(config: Config, role: Role): Logger {
+  const options = { level: config.string('strata.log.level'), base: { pid: process.pid, role } };
+  if (!process.stdout.isTTY) return pino(options);
+  return pino(options, pino.transport({ target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'hostname' } }));
+}
+
+function createS3Server(
+  config: Config,
+  logger: Logger,
+  objects: ObjectService,
+  multipart: MultipartService,
+  metrics: Metrics,
+  reportFailure: (e: FailureEntry) => void,
+): Server {
   const settings: S3Settings = {
     maxMetadataBytes: config.bytes('strata.worker.s3.header.metadata.max.size'),
     taggingRestrictions: config.bool('strata.worker.s3.tagging.restrictions.enabled'),
@@ -178,7 +225,11 @@ function createS3Server(config: Config, logger: Logger, objects: ObjectService, 
     logger,
     accessLogging: config.bool('strata.worker.s3.access.logging.enabled'),
     onlyHttps: config.bool('strata.worker.s3.only.https.access'),
-    onFinished: (action, status, seconds) => metrics.observe(action, status, seconds),
+    onFinished: (done) => {
+      metrics.observe(done.action, done.status, done.seconds, done.bytesIn, done.bytesOut);
+      const failure = failureOf(done);
+      if (failure) reportFailure(failure);
+    },
   });
   const keepAlive = config.bool('strata.worker.s3.connection.keep.alive.enabled');
   const server = createServer(
@@ -200,6 +251,10 @@ function createS3Server(config: Config, logger: Logger, objects: ObjectService, 
   server.keepAliveTimeout = config.durationMs('strata.worker.s3.connection.idle.max.time');
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(err, socket));
   server.on('checkExpectation', rejectExpectation);
+  server.on('connection', (socket: Socket) => {
+    metrics.connections.inc();
+    socket.once('close', () => metrics.connections.dec());
+  });
   return server;
 }
 
@@ -260,8 +315,10 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
       e = new S3Error('InvalidRequest', `The request could not be parsed (${err.code ?? 'bad request'}).`);
   }
   const status = e.status;
-  const xml = errorDocument(e, '', '');
+  const requestId = nextRequestId();
+  const xml = errorDocument(e, '', requestId);
   socket.end(
-    `HTTP/1.1 ${status} ${status === 400 ? 'Bad Request' : 'Error'}\r\nContent-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(xml)}\r\nConnection: close\r\n\r\n${xml}`,
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nx-amz-request-id: ${requestId}\r\nContent-Type: application/xml\r\n` +
+      `Content-Length: ${Buffer.byteLength(xml)}\r\nConnection: close\r\n\r\n${xml}`,
   );
 }

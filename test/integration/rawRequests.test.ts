@@ -62,10 +62,16 @@ describe('bad input', { timeout: 120_000 }, () => {
   };
 
   test('malformed XML in DeleteObjects', async () => {
-    expectError(await send('POST', '/data?delete', '<Delete><Object><Key>a</Key></Delete>'), 400, 'MalformedXML');
-    expectError(await send('POST', '/data?delete', '<Delete></Delete>'), 400, 'MalformedXML');
+    const md5 = (s: string) => ({ 'content-md5': createHash('md5').update(s).digest('base64') });
+    const broken = '<Delete><Object><Key>a</Key></Delete>';
+    expectError(await send('POST', '/data?delete', broken, md5(broken)), 400, 'MalformedXML');
+    expectError(await send('POST', '/data?delete', '<Delete></Delete>', md5('<Delete></Delete>')), 400, 'MalformedXML');
     const many = `<Delete>${'<Object><Key>k</Key></Object>'.repeat(1001)}</Delete>`;
-    expectError(await send('POST', '/data?delete', many), 400, 'MalformedXML');
+    expectError(await send('POST', '/data?delete', many, md5(many)), 400, 'MalformedXML');
+    // S3 wants the document's digest, and checks it before deleting anything.
+    const good = '<Delete><Object><Key>ten</Key></Object></Delete>';
+    expectError(await send('POST', '/data?delete', good), 400, 'InvalidRequest');
+    expectError(await send('POST', '/data?delete', good, md5('something else')), 400, 'BadDigest');
   });
 
   test('a bad Range', async () => {
