@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests and benchmarks use, when they are missing:
-# Debian's AWS CLI and boto3 (real clients), nginx and wrk (benchmark anchors), etcd (cluster tests).
+# Debian's AWS CLI and boto3 (real clients), nginx and wrk (benchmark anchors), etcd (cluster tests),
+# chromium (the status page's browser test, driven by playwright-core).
 set -euo pipefail
 need=()
 [ -x /usr/bin/aws ] || need+=(awscli)
@@ -8,6 +9,7 @@ need=()
 [ -x /usr/sbin/nginx ] || need+=(nginx)
 [ -x /usr/bin/wrk ] || need+=(wrk)
 command -v etcd >/dev/null 2>&1 || need+=(etcd-server)
+[ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing Debian packages: ${need[*]}"
   SUDO=""

@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-// strata: worker start | mount add/list/remove | conf get/list/docs
+// strata: worker start | mount add/list/remove | status | conf get/list/docs
 import { Command, Option } from 'commander';
 import { Config } from '../server/config.js';
 import { configDocument } from '../server/configSchema.js';
 import { Worker } from '../server/worker.js';
+import type { WorkerStatus } from '../metrics/adminServer.js';
+import { renderStatus } from './statusText.js';
 
 const program = new Command();
 program.name('strata').description('Strata: a caching S3 gateway over existing storage').showHelpAfterError();
@@ -103,6 +105,21 @@ withConfigOptions(mount.command('remove').description('remove a mount (its data 
     const config = loadConfig(opts);
     await callAdmin(adminUrl(config, opts.worker), 'DELETE', `/api/v1/mounts/${encodeURIComponent(path.replace(/^\/+/, ''))}`);
     console.log(`Unmounted ${path}`);
+  });
+
+// ---- status ---------------------------------------------------------------------------
+
+withConfigOptions(program.command('status').description("print a worker's status: totals, throughput, mounts, ring, recent errors"))
+  .option('--worker <host:port>', "the worker's admin address")
+  .option('--json', 'print the raw JSON of /api/v1/status')
+  .action(async (opts) => {
+    const config = loadConfig(opts);
+    const s = (await callAdmin(adminUrl(config, opts.worker), 'GET', '/api/v1/status')) as unknown as WorkerStatus;
+    if (opts.json) {
+      console.log(JSON.stringify(s, null, 2));
+      return;
+    }
+    console.log(renderStatus(s));
   });
 
 // ---- conf -----------------------------------------------------------------------------

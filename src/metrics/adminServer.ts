@@ -1,9 +1,11 @@
 // The admin HTTP server (strata.worker.web.port): /health, /ready, /metrics and the admin API
-// under /api/v1/ that the CLI uses (mounts, configuration).
+// under /api/v1/ that the CLI uses (mounts, configuration, status), and the status page at /.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Config } from '../server/config.js';
 import type { ObjectService } from '../objects/objectService.js';
 import { ObjectError } from '../objects/errors.js';
+import { type FailureEntry, type Sample, type Totals, totalsOf } from './status.js';
+import { STATUS_PAGE } from './statusPage.js';
 
 export interface AdminDeps {
   objects: ObjectService;
@@ -15,6 +17,29 @@ export interface AdminDeps {
   isReady: () => boolean;
   /** The user the admin API acts as (the worker's user in SIMPLE mode). */
   adminUser: string;
+  /** The worker's own view for the status page. */
+  status: () => WorkerStatusBase;
+}
+
+export interface WorkerStatusBase {
+  startedAt: string;
+  pid: number;
+  eventLoops: number;
+  s3Port: number;
+  webPort: number;
+  hostname: string;
+  history: Sample[];
+  recentErrors: FailureEntry[];
+}
+
+/** /api/v1/status: what the status page and `strata status` show. */
+export interface WorkerStatus extends WorkerStatusBase {
+  now: string;
+  totals: Totals;
+  mounts: Array<{ bucket: string; ufsUri: string; origin: string; createdAt: string }>;
+  /** Page cache folders; empty until this worker has a page cache. */
+  cache: Array<{ dir: string; usedBytes: number; capacityBytes: number }>;
+  ring: Array<{ address: string; alive: boolean; self: boolean }>;
 }
 
 const MAX_JSON_BYTES = 64 * 1024;
@@ -54,6 +79,23 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: AdminDeps)
     res.writeHead(200, { 'Content-Type': deps.contentType });
     res.end(text);
     return;
+  }
+  if (path === '/' && method === 'GET') {
+    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': Buffer.byteLength(STATUS_PAGE) });
+    res.end(STATUS_PAGE);
+    return;
+  }
+  if (path === '/api/v1/status' && method === 'GET') {
+    const base = deps.status();
+    const status: WorkerStatus = {
+      ...base,
+      now: new Date().toISOString(),
+      totals: totalsOf(await deps.render()),
+      mounts: deps.objects.listBuckets().map((m) => ({ bucket: m.bucket, ufsUri: m.ufsUri, origin: m.origin, createdAt: m.createdAt })),
+      cache: [],
+      ring: [{ address: `${base.hostname}:${base.s3Port}`, alive: true, self: true }],
+    };
+    return sendJson(res, 200, status);
   }
   if (path === '/api/v1/mounts' && method === 'GET') {
     return sendJson(res, 200, { mounts: deps.objects.listBuckets() });

@@ -11,6 +11,7 @@ import type {
 import { changeCheck, checkConditions, hasConditions, type WriteConditions } from './conditions.js';
 import { fromStorage, ObjectError } from './errors.js';
 import { ALONE, type Change, type Siblings } from './siblings.js';
+import { instrumented, type UfsObserver } from './instrumentedStorage.js';
 
 export interface ObjectServiceOptions {
   /** Folder where CreateBucket makes a folder per bucket; '' refuses CreateBucket. */
@@ -18,6 +19,8 @@ export interface ObjectServiceOptions {
   fsync: boolean;
   /** The other processes of this worker, told of changes before they are acknowledged. */
   siblings?: Siblings;
+  /** Told of every under-storage call (metrics). */
+  observeUfs?: UfsObserver;
 }
 
 export class ObjectService {
@@ -58,7 +61,8 @@ export class ObjectService {
     if (!s) {
       const entry = this.mounts.get(bucket);
       if (!entry) throw new ObjectError('NoSuchBucket', `The specified bucket does not exist: ${bucket}`, { BucketName: bucket });
-      s = openUnderStorage(entry.ufsUri, entry.options, { fsync: this.options.fsync });
+      const observe = this.options.observeUfs;
+      s = openUnderStorage(entry.ufsUri, entry.options, { fsync: this.options.fsync }).then((u) => (observe ? instrumented(u, bucket, observe) : u));
       this.storages.set(bucket, s);
       s.catch(() => this.storages.delete(bucket));
     }

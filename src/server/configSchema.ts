@@ -43,6 +43,7 @@ export const CONFIG_SCHEMA: readonly KeyDef[] = [
   K('strata.worker.s3.region', 'string', 'us-east-1', 'Region reported by GetBucketLocation.'),
   // Logging
   K('strata.worker.s3.access.logging.enabled', 'bool', 'false', 'Log every request; when false only failed requests are logged.'),
+  K('strata.worker.status.sample.interval', 'duration', '10s', 'How often the status page samples throughput (it keeps the last hour).'),
   K('strata.log.level', 'enum', 'info', 'Log level.', { values: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] }),
   // S3 semantics and limits
   K('strata.worker.s3.header.metadata.max.size', 'size', '2KB', 'Largest total size of user metadata (x-amz-meta-* names and values).'),

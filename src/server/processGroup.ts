@@ -31,7 +31,7 @@ export class ChildSiblings implements Siblings {
       if (m.strata === 'applied') {
         this.pending.get(m.id)?.();
         this.pending.delete(m.id);
-      } else {
+      } else if (m.strata === 'announce') {
         void apply(m.change).finally(() => process.send?.({ strata: 'applied', id: m.id } satisfies AppliedMessage));
       }
     });
@@ -59,7 +59,7 @@ export class PrimarySiblings implements Siblings {
       if (!isMessage(m)) return;
       if (m.strata === 'announce') {
         void this.relay(m.change, worker.id).then(() => worker.send({ strata: 'applied', id: m.id } satisfies AppliedMessage));
-      } else {
+      } else if (m.strata === 'applied') {
         this.acknowledge(m.id, worker.id);
       }
     });
