@@ -17,12 +17,14 @@ import {
 } from './lib.js';
 import { startBenchWorker } from './workerProc.js';
 
-export const MEMORY_FLAGS = ['memory-size', 'rss-limit', 'cpu-prof', 'quick'];
+export const MEMORY_FLAGS = ['memory-size', 'rss-limit', 'cpu-prof', 'quick', 'memory-event-loops'];
 
 export interface MemoryOptions {
   size: number;
   rssLimit: number;
   cpuProfDir?: string;
+  /** strata.worker.s3.event.loops for the worker (default: the worker's own default). */
+  eventLoops?: number;
 }
 
 export function memoryOptions(flags: Map<string, string>): MemoryOptions {
@@ -30,6 +32,7 @@ export function memoryOptions(flags: Map<string, string>): MemoryOptions {
     size: parseSize(flags.get('memory-size') ?? '2g'),
     rssLimit: parseSize(flags.get('rss-limit') ?? '200m'),
     cpuProfDir: flags.get('cpu-prof'),
+    eventLoops: flags.has('memory-event-loops') ? Number(flags.get('memory-event-loops')) : undefined,
   };
   if (o.size < 1 || o.size > 64 * 1024 * MiB) throw new Error('--memory-size: between 1 byte and 64 GiB');
   return o;
@@ -118,7 +121,10 @@ export async function runMemory(o: MemoryOptions): Promise<{ ok: boolean }> {
   console.log(machineLine());
   console.log(`command: ${commandLine()}`);
   if (o.cpuProfDir) mkdirSync(o.cpuProfDir, { recursive: true });
-  const w = await startBenchWorker({ 'strata.worker.s3.access.logging.enabled': 'false' }, o.cpuProfDir);
+  const w = await startBenchWorker({
+    'strata.worker.s3.access.logging.enabled': 'false',
+    ...(o.eventLoops ? { 'strata.worker.s3.event.loops': String(o.eventLoops) } : {}),
+  }, o.cpuProfDir);
   const url = `${w.worker.s3Url}/data/bench-memory/object.bin`;
   const startTree = processTree(w.pid);
   const start = sampleRss(w.pid).stop();
