@@ -3,16 +3,11 @@ import type { S3Request } from '../s3/handler.js';
 import { sendXml } from '../s3/respond.js';
 import { xmlDocument } from '../s3/xml.js';
 import type { Services } from './shared/services.js';
-import { entryXml, identity, parseEncodingType, parseMaxKeys } from './shared/listing.js';
+import { entryXml, listingQuery } from './shared/listing.js';
 
 export async function listObjectVersions(r: S3Request, svc: Services): Promise<void> {
   const { bucket, query } = r.endpoint;
-  const prefix = query.prefix ?? '';
-  const delimiter = query.delimiter ?? '';
-  const keyMarker = query['key-marker'] ?? '';
-  const maxKeys = parseMaxKeys(query['max-keys']);
-  const encode = parseEncodingType(query['encoding-type']);
-  const enc = encode ?? identity;
+  const { prefix, delimiter, marker: keyMarker, maxKeys, encode, enc } = listingQuery(query, 'key-marker');
   const page = await svc.objects.listObjects(bucket, { prefix, delimiter, after: keyMarker, maxKeys });
   const owner = svc.objects.mounts.get(bucket)?.owner ?? r.identity.user;
   sendXml(r, 200, xmlDocument('ListVersionsResult', {

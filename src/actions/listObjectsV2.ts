@@ -3,17 +3,12 @@ import type { S3Request } from '../s3/handler.js';
 import { sendXml } from '../s3/respond.js';
 import { xmlDocument } from '../s3/xml.js';
 import type { Services } from './shared/services.js';
-import { entryXml, identity, makeContinuationToken, parseEncodingType, parseMaxKeys, readContinuationToken } from './shared/listing.js';
+import { entryXml, listingQuery, makeContinuationToken, readContinuationToken } from './shared/listing.js';
 
 export async function listObjectsV2(r: S3Request, svc: Services): Promise<void> {
   const { bucket, query } = r.endpoint;
-  const prefix = query.prefix ?? '';
-  const delimiter = query.delimiter ?? '';
-  const startAfter = query['start-after'] ?? '';
+  const { prefix, delimiter, marker: startAfter, maxKeys, encode, enc } = listingQuery(query, 'start-after');
   const token = query['continuation-token'];
-  const maxKeys = parseMaxKeys(query['max-keys']);
-  const encode = parseEncodingType(query['encoding-type']);
-  const enc = encode ?? identity;
   const fetchOwner = query['fetch-owner']?.toLowerCase() === 'true';
   // A continuation token wins over start-after, as in S3.
   const after = token !== undefined ? readContinuationToken(token) : startAfter;

@@ -9,30 +9,16 @@ import {
   AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CopyObjectCommand, CreateMultipartUploadCommand,
   DeleteBucketTaggingCommand, DeleteObjectTaggingCommand, GetBucketTaggingCommand, GetObjectCommand,
   GetObjectTaggingCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, ListPartsCommand,
-  PutBucketTaggingCommand, PutObjectCommand, PutObjectTaggingCommand, S3Client, S3ServiceException, UploadPartCommand,
+  PutBucketTaggingCommand, PutObjectCommand, PutObjectTaggingCommand, S3Client, UploadPartCommand,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { bodyOf, s3Error } from '../helpers/s3.js';
 import { type RunningWorker, startWorker } from '../helpers/worker.js';
 
 const MiB = 1024 * 1024;
 const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
 
-async function bodyOf(out: { Body?: unknown }): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of out.Body as AsyncIterable<Buffer>) chunks.push(Buffer.from(c));
-  return Buffer.concat(chunks);
-}
-
-async function s3Error(p: Promise<unknown>): Promise<{ code: string; status?: number }> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof S3ServiceException, `expected an S3 error, got ${e}`);
-    return { code: e.name, status: e.$metadata.httpStatusCode };
-  }
-  assert.fail('expected the request to fail');
-}
 
 /** The S3 multipart ETag of a body cut into parts of `partSize`. */
 function expectedMultipartEtag(body: Buffer, partSize: number): string {

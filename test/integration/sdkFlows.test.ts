@@ -9,27 +9,13 @@ import {
   CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, DeleteObjectsCommand, GetBucketAclCommand,
   GetBucketLocationCommand, GetBucketPolicyCommand, GetBucketVersioningCommand, GetObjectAclCommand, GetObjectCommand,
   HeadBucketCommand, HeadObjectCommand, ListBucketsCommand, ListObjectsCommand, ListObjectsV2Command,
-  ListObjectVersionsCommand, PutObjectAclCommand, PutObjectCommand, S3Client, S3ServiceException,
+  ListObjectVersionsCommand, PutObjectAclCommand, PutObjectCommand, S3Client,
 } from '@aws-sdk/client-s3';
+import { bodyOf, s3Error } from '../helpers/s3.js';
 import { type RunningWorker, startWorker } from '../helpers/worker.js';
 
 const md5 = (b: Buffer | string) => createHash('md5').update(b).digest('hex');
 
-async function bodyOf(out: { Body?: unknown }): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of out.Body as AsyncIterable<Buffer>) chunks.push(Buffer.from(c));
-  return Buffer.concat(chunks);
-}
-
-async function s3Error(p: Promise<unknown>): Promise<{ code: string; status?: number }> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof S3ServiceException, `expected an S3 error, got ${e}`);
-    return { code: e.name, status: e.$metadata.httpStatusCode };
-  }
-  assert.fail('expected the request to fail');
-}
 
 describe('AWS SDK v3 flows', { timeout: 180_000 }, () => {
   let w: RunningWorker;

@@ -52,3 +52,27 @@ export function entryXml(e: ListEntry, enc: (s: string) => string, withOwner: bo
 }
 
 export const identity = (s: string): string => s;
+
+/** The query parameters every listing reads: prefix, delimiter, a marker, max-keys, encoding-type. */
+export interface ListingQuery {
+  prefix: string;
+  delimiter: string;
+  marker: string;
+  maxKeys: number;
+  /** Set when encoding-type=url was asked. */
+  encode: ((s: string) => string) | null;
+  /** The encoder to apply to keys in the answer (identity without encoding-type). */
+  enc: (s: string) => string;
+}
+
+export function listingQuery(query: Record<string, string>, markerParam: string): ListingQuery {
+  const encode = parseEncodingType(query['encoding-type']);
+  return {
+    prefix: query.prefix ?? '',
+    delimiter: query.delimiter ?? '',
+    marker: query[markerParam] ?? '',
+    maxKeys: parseMaxKeys(query['max-keys']),
+    encode,
+    enc: encode ?? identity,
+  };
+}
