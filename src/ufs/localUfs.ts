@@ -7,6 +7,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { close, createWriteStream, fdatasync as fdatasyncCb, fstat as fstatCb, open, promises as fsp, read as readCb, type Stats } from 'node:fs';
 import { promisify } from 'node:util';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -322,7 +323,8 @@ export class LocalUfs implements UnderStorage, LocalFileSteps {
     } catch (e) {
       throw fromSystemError(e, key);
     } finally {
-      if (owned) await closeFd(fd).catch(() => undefined);
+      // Nothing waits on the close: the bytes are read already.
+      if (owned) void closeFd(fd).catch(() => undefined);
     }
   }
 
@@ -411,12 +413,11 @@ export class LocalUfs implements UnderStorage, LocalFileSteps {
     const deadline = Date.now() + LOCK_WAIT_MS;
     for (let pause = 1; ; pause = Math.min(pause * 2, 25)) {
       try {
-        await closeFd(await openFd(path, 'wx'));
+        await fsp.writeFile(path, `${hostname()} ${process.pid}`, { flag: 'wx' });
         break;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-        const st = await fsp.stat(path).catch(() => null);
-        if (st && Date.now() - st.mtimeMs > STALE_LOCK_MS) {
+        if (await isAbandonedLock(path)) {
           await fsp.rm(path, { force: true });
           continue;
         }
@@ -676,6 +677,24 @@ export class LocalUfs implements UnderStorage, LocalFileSteps {
     const first = await sub.next();
     await sub.return(undefined);
     return !first.done;
+  }
+}
+
+/**
+ * A lock left by a process that is gone: one of this host whose pid no longer runs (a worker
+ * killed while changing a key), or one older than STALE_LOCK_MS (another host's, on a shared folder).
+ */
+async function isAbandonedLock(path: string): Promise<boolean> {
+  const [text, st] = await Promise.all([fsp.readFile(path, 'utf8').catch(() => ''), fsp.stat(path).catch(() => null)]);
+  if (!st) return false;
+  if (Date.now() - st.mtimeMs > STALE_LOCK_MS) return true;
+  const [host, pid] = text.split(' ');
+  if (host !== hostname() || !pid) return false;
+  try {
+    process.kill(Number(pid), 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }
 

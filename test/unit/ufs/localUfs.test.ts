@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
@@ -117,6 +117,22 @@ describe('LocalUfs', () => {
   test('an object and a folder of the same name conflict', async () => {
     await assert.rejects(put(ufs, 'b/x', 'y'), (e: Error & { kind?: string }) => e.kind === 'Conflict');
     await assert.rejects(put(ufs, 'a', 'y'), (e: Error & { kind?: string }) => e.kind === 'Conflict');
+  });
+
+  test('a key lock left by a dead process does not block the key', async () => {
+    const lock = join(root, '.strata.sys', 'locks', createHash('sha1').update('locked-key').digest('hex'));
+    // A pid far above pid_max: no such process.
+    writeFileSync(lock, `${hostname()} 99999999`);
+    const started = Date.now();
+    await put(ufs, 'locked-key', 'written');
+    assert.ok(Date.now() - started < 5000, 'the abandoned lock was taken over at once');
+    assert.equal((await ufs.stat('locked-key'))?.size, 7);
+    // A lock held by a live process (this one) is waited for, and a condition runs under it.
+    writeFileSync(lock, `${hostname()} ${process.pid}`);
+    setTimeout(() => rmSync(lock, { force: true }), 200);
+    const t0 = Date.now();
+    await put(ufs, 'locked-key', 'again');
+    assert.ok(Date.now() - t0 >= 150, 'the write waited for the lock');
   });
 
   test('ranged reads return exactly the bytes asked for', async () => {
