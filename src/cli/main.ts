@@ -73,6 +73,7 @@ withConfigOptions(worker.command('start').description('start a worker serving th
     };
     process.on('SIGTERM', () => void stop('SIGTERM'));
     if (w.role !== 'child') process.on('SIGINT', () => void stop('SIGINT'));
+    process.on('SIGHUP', () => w.reloadTls());
   });
 
 // ---- mount ----------------------------------------------------------------------------

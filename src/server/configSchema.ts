@@ -57,6 +57,8 @@ export const CONFIG_SCHEMA: readonly KeyDef[] = [
   K('strata.work.dir', 'string', '~/.strata', "The worker's own state: mount table (STATIC mode), multipart index."),
   K('strata.root.ufs', 'string', '', 'Folder under which CreateBucket creates a folder per new bucket; empty refuses CreateBucket.'),
   // Security
+  K('strata.security.tls.cert.file', 'string', '', 'PEM certificate (chain) of the HTTPS listener; with the key file, S3 is also served over HTTPS. Re-read on SIGHUP.'),
+  K('strata.security.tls.key.file', 'string', '', 'PEM private key of the HTTPS listener. Re-read on SIGHUP.'),
   K('strata.security.authentication.type', 'enum', 'SIMPLE', 'SIMPLE: the user is the access key named in the request, unchecked.', { values: ['SIMPLE', 'SIGV4', 'OIDC'] }),
   // Cluster
   K('strata.worker.membership.manager.type', 'enum', 'STATIC', 'STATIC (workers listed in configuration) or ETCD.', { values: ['STATIC', 'ETCD'] }),

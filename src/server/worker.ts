@@ -7,7 +7,9 @@
 // the primary (processGroup.ts) before acknowledging them.
 import cluster from 'node:cluster';
 import { promises as fsp } from 'node:fs';
-import { createServer, type Server, STATUS_CODES } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse, STATUS_CODES } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -57,9 +59,26 @@ export class Worker {
     readonly logger: Logger,
     readonly objects: ObjectService,
     readonly multipart: MultipartService,
-    readonly s3Server: Server | undefined,
+    readonly s3Listeners: S3Listener[],
     readonly adminServer: Server | undefined,
   ) {}
+
+  /**
+   * SIGHUP: reads the certificate and key again; new TLS connections get them, open ones go on.
+   * The primary passes the signal to its S3 processes.
+   */
+  reloadTls(): void {
+    for (const l of this.s3Listeners) {
+      if (!l.tls) continue;
+      try {
+        (l.server as HttpsServer).setSecureContext(readTls(l.tls));
+        this.logger.info({ cert: l.tls.cert }, 'TLS certificate reloaded');
+      } catch (e) {
+        this.logger.error({ err: e, cert: l.tls.cert }, 'TLS certificate not reloaded; the previous one stays in use');
+      }
+    }
+    if (this.role === 'primary') for (const child of Object.values(cluster.workers ?? {})) child?.process.kill('SIGHUP');
+  }
 
   static async start(config: Config, opts: WorkerOptions = {}): Promise<Worker> {
     const role: Role = cluster.isWorker ? 'child' : eventLoops(config) > 1 ? 'primary' : 'single';
@@ -108,7 +127,7 @@ export class Worker {
         if (m?.strata === 'failure' && m.entry) recentErrors.add(m.entry);
       });
     }
-    const s3Server = role === 'primary' ? undefined : createS3Server(config, logger, objects, multipart, metrics, reportFailure);
+    const s3Listeners = role === 'primary' ? [] : createS3Listeners(config, logger, objects, multipart, metrics, reportFailure);
 
     let worker: Worker | undefined;
     const aggregator = role === 'primary' ? new AggregatorRegistry() : undefined;
@@ -133,14 +152,14 @@ export class Worker {
         recentErrors: recentErrors.list(),
       }),
     });
-    worker = new Worker(role, config, logger, objects, multipart, s3Server, adminServer);
+    worker = new Worker(role, config, logger, objects, multipart, s3Listeners, adminServer);
     const host = config.string('strata.worker.bind.host');
-    if (s3Server) {
-      s3Server.on('connection', (s: Socket) => {
+    for (const { server, port } of s3Listeners) {
+      server.on('connection', (s: Socket) => {
         worker!.sockets.add(s);
         s.once('close', () => worker!.sockets.delete(s));
       });
-      if (config.bool('strata.worker.s3.api.enabled')) await listen(s3Server, config.int('strata.worker.rest.port'), host);
+      if (config.bool('strata.worker.s3.api.enabled')) await listen(server, port, host);
     }
     if (adminServer) await listen(adminServer, config.int('strata.worker.web.port'), host);
     if (role === 'primary') await worker.forkChildren(eventLoops(config));
@@ -181,9 +200,9 @@ export class Worker {
     this.ready = false;
     this.stopping = true;
     const children = this.role === 'primary' ? stopChildren(graceMs) : Promise.resolve();
-    const servers = [this.s3Server, this.adminServer].filter((s): s is Server => s !== undefined);
+    const servers = [...this.s3Listeners.map((l) => l.server), this.adminServer].filter((s): s is Server => s !== undefined);
     const closed = Promise.all(servers.map(closeServer));
-    this.s3Server?.closeIdleConnections();
+    for (const l of this.s3Listeners) l.server.closeIdleConnections();
     const timer = setTimeout(() => {
       for (const s of this.sockets) s.destroy();
       this.adminServer?.closeAllConnections();
@@ -205,14 +224,35 @@ function createLogger(config: Config, role: Role): Logger {
   return pino(options, pino.transport({ target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'hostname' } }));
 }
 
-function createS3Server(
+/** The certificate and key files of the HTTPS listener, or undefined when HTTPS is not configured. */
+function tlsFiles(config: Config): { cert: string; key: string } | undefined {
+  const cert = config.path('strata.security.tls.cert.file');
+  const key = config.path('strata.security.tls.key.file');
+  if (!cert && !key) return undefined;
+  if (!cert || !key) throw new Error('HTTPS needs both strata.security.tls.cert.file and strata.security.tls.key.file');
+  return { cert, key };
+}
+
+function readTls(files: { cert: string; key: string }): { cert: Buffer; key: Buffer } {
+  return { cert: readFileSync(files.cert), key: readFileSync(files.key) };
+}
+
+interface S3Listener {
+  server: Server;
+  port: number;
+  /** HTTPS: where its certificate comes from (re-read on SIGHUP). */
+  tls?: { cert: string; key: string };
+}
+
+/** The S3 listeners: HTTP on strata.worker.rest.port, and HTTPS on ...https.port when a certificate is configured. */
+function createS3Listeners(
   config: Config,
   logger: Logger,
   objects: ObjectService,
   multipart: MultipartService,
   metrics: Metrics,
   reportFailure: (e: FailureEntry) => void,
-): Server {
+): S3Listener[] {
   const settings: S3Settings = {
     maxMetadataBytes: config.bytes('strata.worker.s3.header.metadata.max.size'),
     taggingRestrictions: config.bool('strata.worker.s3.tagging.restrictions.enabled'),
@@ -232,30 +272,34 @@ function createS3Server(
     },
   });
   const keepAlive = config.bool('strata.worker.s3.connection.keep.alive.enabled');
-  const server = createServer(
-    {
-      maxHeaderSize: config.bytes('strata.worker.s3.max.header.size'),
-      requestTimeout: config.durationMs('strata.worker.s3.request.timeout'),
-      headersTimeout: config.durationMs('strata.worker.s3.headers.timeout'),
-      keepAlive: true,
-      noDelay: true,
-    },
-    keepAlive
-      ? handler
-      : (req, res) => {
-          res.shouldKeepAlive = false;
-          handler(req, res);
-        },
-  );
-  // 0 = idle connections are never closed by the worker (the spec's default).
-  server.keepAliveTimeout = config.durationMs('strata.worker.s3.connection.idle.max.time');
-  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(err, socket));
-  server.on('checkExpectation', rejectExpectation);
-  server.on('connection', (socket: Socket) => {
-    metrics.connections.inc();
-    socket.once('close', () => metrics.connections.dec());
-  });
-  return server;
+  const listener = keepAlive
+    ? handler
+    : (req: IncomingMessage, res: ServerResponse) => {
+        res.shouldKeepAlive = false;
+        handler(req, res);
+      };
+  const options = {
+    maxHeaderSize: config.bytes('strata.worker.s3.max.header.size'),
+    requestTimeout: config.durationMs('strata.worker.s3.request.timeout'),
+    headersTimeout: config.durationMs('strata.worker.s3.headers.timeout'),
+    keepAlive: true,
+    noDelay: true,
+  };
+  const listeners: S3Listener[] = [{ server: createServer(options, listener), port: config.int('strata.worker.rest.port') }];
+  const tls = tlsFiles(config);
+  if (tls) listeners.push({ server: createHttpsServer({ ...options, ...readTls(tls) }, listener), port: config.int('strata.worker.s3.https.port'), tls });
+  for (const { server } of listeners) {
+    // 0 = idle connections are never closed by the worker (the spec's default).
+    server.keepAliveTimeout = config.durationMs('strata.worker.s3.connection.idle.max.time');
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(err, socket));
+    server.on('checkExpectation', rejectExpectation);
+    // TLS servers report accepted sockets as 'secureConnection'; 'connection' counts both kinds.
+    server.on('connection', (socket: Socket) => {
+      metrics.connections.inc();
+      socket.once('close', () => metrics.connections.dec());
+    });
+  }
+  return listeners;
 }
 
 /** Asks every child to drain and waits for them to exit (killing stragglers after the grace time). */
