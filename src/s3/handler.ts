@@ -41,8 +41,19 @@ export interface HandlerOptions {
   /** Log every request (true) or only failed ones (false). */
   accessLogging: boolean;
   onlyHttps: boolean;
+  /** Limits that protect the worker from hostile or broken clients. */
+  limits: RequestLimits;
   /** Called once per finished request, for metrics and the status page. */
   onFinished?: (done: FinishedRequest) => void;
+}
+
+export interface RequestLimits {
+  /** Longest request target (path and query), in bytes. */
+  maxUrlLength: number;
+  /** Most header fields in one request. */
+  maxHeaders: number;
+  /** Longest pause between two pieces of a request body (slowloris); 0 disables. */
+  bodyIdleMs: number;
 }
 
 /** S3-style request ids: 16 upper-case hex characters, unique per worker process. */
@@ -79,9 +90,31 @@ export function createS3Handler(opts: HandlerOptions): (req: IncomingMessage, re
       if (!req.complete) req.destroy(new S3Error('IncompleteBody'));
     };
     req.socket.once('end', onClientEnd);
+    // A client that stops sending its body for too long loses the request (RequestTimeout).
+    const bodyIdle = opts.limits.bodyIdleMs;
+    const expectsBody = req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0' || req.headers['transfer-encoding'] !== undefined;
+    const onBodyIdle = () => {
+      // Answer first (destroying the request would take the socket and the answer with it),
+      // then close: the stalled upload fails and leaves nothing behind.
+      if (!res.headersSent) {
+        failure = sendError(r, new S3Error('RequestTimeout'));
+        res.once('finish', () => req.socket.destroy());
+      } else {
+        req.socket.destroy();
+      }
+    };
+    if (bodyIdle > 0 && expectsBody) {
+      // On the request, not the socket: Node's server destroys a timed-out socket nobody claims.
+      req.setTimeout(bodyIdle, onBodyIdle);
+      req.once('end', () => req.setTimeout(0));
+    }
     res.once('finish', () => finished());
     res.once('close', () => {
       req.socket.off('end', onClientEnd);
+      if (bodyIdle > 0 && expectsBody) {
+        req.off('timeout', onBodyIdle);
+        req.socket.setTimeout(0);
+      }
       finished();
     });
     let done = false;
@@ -126,6 +159,12 @@ export function createS3Handler(opts: HandlerOptions): (req: IncomingMessage, re
       try {
         if (opts.onlyHttps && !(req.socket as { encrypted?: boolean }).encrypted) {
           throw new S3Error('InvalidRequest', 'This worker accepts only HTTPS requests (strata.worker.s3.only.https.access).');
+        }
+        if (url.length > opts.limits.maxUrlLength) {
+          throw new S3Error('InvalidURI', `The request URI is longer than the ${opts.limits.maxUrlLength} bytes allowed.`);
+        }
+        if (req.rawHeaders.length / 2 > opts.limits.maxHeaders) {
+          throw new S3Error('RequestHeaderSectionTooLarge', `The request has more than the ${opts.limits.maxHeaders} header fields allowed.`);
         }
         r.endpoint = refineWithHeaders(parseEndpoint(req.method ?? 'GET', url), req.headers);
         action = r.endpoint.action;

@@ -265,6 +265,11 @@ function createS3Listeners(
     logger,
     accessLogging: config.bool('strata.worker.s3.access.logging.enabled'),
     onlyHttps: config.bool('strata.worker.s3.only.https.access'),
+    limits: {
+      maxUrlLength: config.bytes('strata.worker.s3.max.url.length'),
+      maxHeaders: config.int('strata.worker.s3.max.headers.count'),
+      bodyIdleMs: config.durationMs('strata.worker.s3.body.idle.timeout'),
+    },
     onFinished: (done) => {
       metrics.observe(done.action, done.status, done.seconds, done.bytesIn, done.bytesOut);
       const failure = failureOf(done);
@@ -288,9 +293,18 @@ function createS3Listeners(
   const listeners: S3Listener[] = [{ server: createServer(options, listener), port: config.int('strata.worker.rest.port') }];
   const tls = tlsFiles(config);
   if (tls) listeners.push({ server: createHttpsServer({ ...options, ...readTls(tls) }, listener), port: config.int('strata.worker.s3.https.port'), tls });
+  const maxConnections = config.int('strata.worker.s3.max.connections');
+  let open = 0;
   for (const { server } of listeners) {
     // 0 = idle connections are never closed by the worker (the spec's default).
     server.keepAliveTimeout = config.durationMs('strata.worker.s3.connection.idle.max.time');
+    // One more than the limit, so that a request with too many fields is seen and refused, not cut.
+    server.maxHeadersCount = config.int('strata.worker.s3.max.headers.count') + 1;
+    server.on('connection', (socket: Socket) => {
+      open++;
+      socket.once('close', () => open--);
+      if (maxConnections > 0 && open > maxConnections) refuseConnection(socket);
+    });
     server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(err, socket));
     server.on('checkExpectation', rejectExpectation);
     // TLS servers report accepted sockets as 'secureConnection'; 'connection' counts both kinds.
@@ -331,6 +345,13 @@ function closeServer(server: Server): Promise<void> {
     if (!server.listening) return resolve();
     server.close(() => resolve());
   });
+}
+
+/** A connection over strata.worker.s3.max.connections: 503 SlowDown, then closed. */
+function refuseConnection(socket: Socket): void {
+  const requestId = nextRequestId();
+  const xml = errorDocument(new S3Error('SlowDown', 'Too many connections to this worker; reduce your request rate.'), '', requestId);
+  socket.end(`HTTP/1.1 503 Service Unavailable\r\nx-amz-request-id: ${requestId}\r\nRetry-After: 1\r\nContent-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(xml)}\r\nConnection: close\r\n\r\n${xml}`);
 }
 
 /**
