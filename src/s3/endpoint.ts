@@ -166,3 +166,21 @@ export function refineWithHeaders(ep: Endpoint, headers: Record<string, string |
   if (ep.action === 'UploadPart') return { ...ep, action: 'UploadPartCopy' };
   return ep;
 }
+
+/**
+ * Virtual-hosted style: with `Host: <bucket>.<domain>` for one of the configured domains, the
+ * bucket comes from the host and the whole path is the key. Returns the request target in path
+ * style (`/<bucket>/<key>`), or the target unchanged when the host names no bucket.
+ */
+export function pathStyleTarget(target: string, host: string | undefined, domains: readonly string[]): string {
+  if (!host || domains.length === 0) return target;
+  const name = host.replace(/:\d+$/, '').toLowerCase();
+  for (const domain of domains) {
+    const suffix = `.${domain.toLowerCase()}`;
+    if (name.endsWith(suffix) && name.length > suffix.length) {
+      const bucket = name.slice(0, -suffix.length);
+      return `/${bucket}${target.startsWith('/') ? target : `/${target}`}`;
+    }
+  }
+  return target;
+}

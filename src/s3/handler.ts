@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { identifySimple, type Identity } from './auth/simple.js';
-import { type ActionName, type Endpoint, parseEndpoint, refineWithHeaders } from './endpoint.js';
+import { type ActionName, type Endpoint, parseEndpoint, pathStyleTarget, refineWithHeaders } from './endpoint.js';
 import { S3Error } from './errors.js';
 import { type ResponseTarget, sendError } from './respond.js';
 
@@ -41,6 +41,8 @@ export interface HandlerOptions {
   /** Log every request (true) or only failed ones (false). */
   accessLogging: boolean;
   onlyHttps: boolean;
+  /** Domains under which `<bucket>.<domain>` hosts address buckets (virtual-hosted style); empty: path style only. */
+  virtualHostDomains: readonly string[];
   /** Limits that protect the worker from hostile or broken clients. */
   limits: RequestLimits;
   /** Called once per finished request, for metrics and the status page. */
@@ -166,7 +168,8 @@ export function createS3Handler(opts: HandlerOptions): (req: IncomingMessage, re
         if (req.rawHeaders.length / 2 > opts.limits.maxHeaders) {
           throw new S3Error('RequestHeaderSectionTooLarge', `The request has more than the ${opts.limits.maxHeaders} header fields allowed.`);
         }
-        r.endpoint = refineWithHeaders(parseEndpoint(req.method ?? 'GET', url), req.headers);
+        const target = pathStyleTarget(url, req.headers.host, opts.virtualHostDomains);
+        r.endpoint = refineWithHeaders(parseEndpoint(req.method ?? 'GET', target), req.headers);
         action = r.endpoint.action;
         r.identity = identifySimple(req.headers.authorization, r.endpoint.query);
         await opts.actions[r.endpoint.action](r);

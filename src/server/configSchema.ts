@@ -44,6 +44,7 @@ export const CONFIG_SCHEMA: readonly KeyDef[] = [
   K('strata.worker.s3.body.idle.timeout', 'duration', '60s', 'Longest pause between two pieces of a request body (a client that stalls gets RequestTimeout); 0 disables.'),
   K('strata.worker.s3.request.timeout', 'duration', '5min', 'Longest time a request may take to arrive in full (headers and body); 0 disables.'),
   K('strata.worker.s3.headers.timeout', 'duration', '30s', 'Longest time to receive the request headers.'),
+  K('strata.worker.s3.virtual.host.domains', 'list', '', 'Domains under which a Host of <bucket>.<domain> addresses a bucket (virtual-hosted style), comma-separated; empty serves path style only, as the spec does.'),
   K('strata.worker.s3.region', 'string', 'us-east-1', 'Region reported by GetBucketLocation.'),
   // Logging
   K('strata.worker.s3.access.logging.enabled', 'bool', 'false', 'Log every request; when false only failed requests are logged.'),

@@ -265,6 +265,7 @@ function createS3Listeners(
     logger,
     accessLogging: config.bool('strata.worker.s3.access.logging.enabled'),
     onlyHttps: config.bool('strata.worker.s3.only.https.access'),
+    virtualHostDomains: config.list('strata.worker.s3.virtual.host.domains'),
     limits: {
       maxUrlLength: config.bytes('strata.worker.s3.max.url.length'),
       maxHeaders: config.int('strata.worker.s3.max.headers.count'),

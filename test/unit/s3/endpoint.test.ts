@@ -1,7 +1,7 @@
 // parseEndpoint against request lines from the AWS API reference's examples.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseEndpoint, parseQuery, refineWithHeaders } from '../../../src/s3/endpoint.js';
+import { parseEndpoint, parseQuery, pathStyleTarget, refineWithHeaders } from '../../../src/s3/endpoint.js';
 import { S3Error } from '../../../src/s3/errors.js';
 
 const cases: Array<[string, string, string, string?, string?]> = [
@@ -82,4 +82,16 @@ test('malformed requests are S3 errors', () => {
   assert.equal(code('POST', '/b/k'), 'MethodNotAllowed');
   assert.equal(code('GET', `/b/${'k'.repeat(1025)}`), 'KeyTooLongError');
   assert.equal(code('GET', '/b?list-type=3'), 'InvalidArgument');
+});
+
+test('virtual-hosted style: the bucket from the Host, the whole path as the key', () => {
+  const domains = ['s3.example.test', 'localhost'];
+  assert.equal(pathStyleTarget('/photos/2024/a.jpg', 'media.s3.example.test', domains), '/media/photos/2024/a.jpg');
+  assert.equal(pathStyleTarget('/?list-type=2', 'media.localhost:29998', domains), '/media/?list-type=2');
+  assert.equal(pathStyleTarget('/media/a.jpg', 'localhost:29998', domains), '/media/a.jpg', 'the bare domain is path style');
+  assert.equal(pathStyleTarget('/media/a.jpg', '127.0.0.1:29998', domains), '/media/a.jpg');
+  assert.equal(pathStyleTarget('/media/a.jpg', 'media.localhost', []), '/media/a.jpg', 'no domains: path style only');
+  const ep = parseEndpoint('GET', pathStyleTarget('/dir/key%20x', 'my-bucket.localhost', domains));
+  assert.deepEqual([ep.action, ep.bucket, ep.key], ['GetObject', 'my-bucket', 'dir/key x']);
+  assert.equal(parseEndpoint('GET', pathStyleTarget('/', 'my-bucket.localhost', domains)).action, 'ListObjects');
 });
