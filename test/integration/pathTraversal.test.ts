@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { join, relative } from 'node:path';
 import { after, before, test } from 'node:test';
+import { rawRequest } from '../helpers/http.js';
 import { type RunningWorker, startWorker } from '../helpers/worker.js';
 
 const SECRET = 'the secret outside the mount';
@@ -30,18 +30,7 @@ const HOSTILE = [
 
 let w: RunningWorker;
 
-function send(method: string, path: string, body = '', headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: w.s3Port, method, path, headers: { 'content-length': String(Buffer.byteLength(body)), ...headers } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+const send = (method: string, path: string, body = '', headers: Record<string, string> = {}) => rawRequest(w.s3Port, method, path, body, headers);
 
 /** Every file under the work folder that is not inside the mounted bucket's folder. */
 function filesOutsideBuckets(): string[] {

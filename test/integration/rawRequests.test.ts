@@ -7,13 +7,8 @@ import { request } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { rawRequest, type RawAnswer as Answer } from '../helpers/http.js';
 import { type RunningWorker, startWorker, waitFor } from '../helpers/worker.js';
-
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
 
 describe('bad input', { timeout: 120_000 }, () => {
   let w: RunningWorker;
@@ -23,18 +18,8 @@ describe('bad input', { timeout: 120_000 }, () => {
   });
   after(() => w.stop());
 
-  function send(method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}): Promise<Answer> {
-    return new Promise((resolve, reject) => {
-      // Options, not a URL: a URL would resolve `%2E%2E` segments before sending.
-      const req = request({ host: '127.0.0.1', port: w.s3Port, path, method, headers: { ...(body !== undefined ? { 'content-length': String(Buffer.byteLength(body)) } : {}), ...headers } }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
-      });
-      req.on('error', reject);
-      req.end(body);
-    });
-  }
+  const send = (method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}): Promise<Answer> =>
+    rawRequest(w.s3Port, method, path, body, headers);
 
   /** Raw bytes on a socket; resolves with everything the worker answered before closing (or 3 s). */
   function raw(bytes: string, endWrite = true): Promise<string> {

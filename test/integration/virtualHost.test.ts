@@ -1,8 +1,8 @@
 // Virtual-hosted-style requests (Host: <bucket>.<domain>) beside path style, when domains are configured.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { request } from 'node:http';
 import { after, before, test } from 'node:test';
+import { rawRequest } from '../helpers/http.js';
 import { type RunningWorker, startWorker } from '../helpers/worker.js';
 
 let w: RunningWorker;
@@ -12,18 +12,7 @@ before(async () => {
 });
 after(() => w.stop());
 
-function send(method: string, path: string, host: string, body = ''): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: w.s3Port, method, path, headers: { host, 'content-length': String(Buffer.byteLength(body)) } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+const send = (method: string, path: string, host: string, body = '') => rawRequest(w.s3Port, method, path, body, { host });
 
 test('objects and listings through <bucket>.<domain>, and path style still works', { timeout: 30_000 }, async () => {
   assert.equal((await send('PUT', '/dir/vhost.txt', `data.s3.strata.test:${w.s3Port}`, 'virtual')).status, 200);
