@@ -67,6 +67,7 @@ export const CONFIG_SCHEMA: readonly KeyDef[] = [
   K('strata.security.authentication.type', 'enum', 'SIMPLE', 'SIMPLE: the user is the access key named in the request, unchecked.', { values: ['SIMPLE', 'SIGV4', 'OIDC'] }),
   // Cluster
   K('strata.worker.membership.manager.type', 'enum', 'STATIC', 'STATIC (workers listed in configuration) or ETCD.', { values: ['STATIC', 'ETCD'] }),
+  K('strata.cluster.secret', 'string', '', 'Shared secret that signs forwarded requests, redirect tokens and temporary credentials; when empty, generated once and kept in <work dir>/cluster.secret (in etcd in ETCD mode).'),
   K('strata.etcd.endpoints', 'list', 'http://127.0.0.1:2379', 'etcd endpoints, comma-separated.'),
 ];
 

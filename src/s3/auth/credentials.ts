@@ -18,8 +18,11 @@ export interface Credential {
 
 /** One place credentials come from. */
 export interface CredentialSource {
-  /** The credential of an access key, or undefined when this source does not know it. */
-  lookup(accessKeyId: string): Credential | undefined;
+  /**
+   * The credential of an access key, or undefined when this source does not know it. The request's
+   * x-amz-security-token is given too: temporary credentials may be carried in it (stateless STS).
+   */
+  lookup(accessKeyId: string, sessionToken?: string): Credential | undefined;
 }
 
 /** Asks each source in turn; the first that knows the key answers. */
@@ -31,9 +34,9 @@ export class CredentialChain implements CredentialSource {
     return this;
   }
 
-  lookup(accessKeyId: string): Credential | undefined {
+  lookup(accessKeyId: string, sessionToken?: string): Credential | undefined {
     for (const s of this.sources) {
-      const c = s.lookup(accessKeyId);
+      const c = s.lookup(accessKeyId, sessionToken);
       if (c) return c;
     }
     return undefined;
