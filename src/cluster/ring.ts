@@ -115,7 +115,35 @@ function fmix32(h: number): number {
 
 /** murmur3 x86_32 (seed 0) of the UTF-8 bytes of s: the key hash of MULTI_PROBE. */
 export function murmur3String(s: string, seed = 0): number {
-  return murmur3(scratch, utf8Bytes(s), seed);
+  // ASCII (the usual path) is hashed straight from the string; anything else from its UTF-8 bytes.
+  const n = s.length;
+  let h = seed | 0;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const c0 = s.charCodeAt(i);
+    const c1 = s.charCodeAt(i + 1);
+    const c2 = s.charCodeAt(i + 2);
+    const c3 = s.charCodeAt(i + 3);
+    if ((c0 | c1 | c2 | c3) > 0x7f) return murmur3(scratch, utf8Bytes(s), seed);
+    let k = c0 | (c1 << 8) | (c2 << 16) | (c3 << 24);
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    h ^= Math.imul(k, 0x1b873593);
+    h = (h << 13) | (h >>> 19);
+    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+  }
+  const rest = n & 3;
+  if (rest > 0) {
+    const c0 = s.charCodeAt(i);
+    const c1 = rest > 1 ? s.charCodeAt(i + 1) : 0;
+    const c2 = rest > 2 ? s.charCodeAt(i + 2) : 0;
+    if ((c0 | c1 | c2) > 0x7f) return murmur3(scratch, utf8Bytes(s), seed);
+    let k = c0 | (c1 << 8) | (c2 << 16);
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    h ^= Math.imul(k, 0x1b873593);
+  }
+  return fmix32(h ^ n);
 }
 
 const CRC_TABLE = (() => {
@@ -137,7 +165,13 @@ const crcFinal = (crc: number): number => (crc ^ 0xffffffff) >>> 0;
 
 /** CRC32 of the UTF-8 bytes of s: nginx's ngx_crc32_long, the key hash of NGINX_KETAMA. */
 export function crc32String(s: string): number {
-  return crcFinal(crcUpdate(0xffffffff, scratch, utf8Bytes(s)));
+  let crc = 0xffffffff;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7f) return crcFinal(crcUpdate(0xffffffff, scratch, utf8Bytes(s)));
+    crc = CRC_TABLE[(crc ^ c) & 0xff] ^ (crc >>> 8);
+  }
+  return crcFinal(crc);
 }
 
 // ---- sorted points with a bucket index ----
@@ -238,27 +272,46 @@ class MultiProbeRing implements HashRing {
     const want = Math.min(Math.floor(n), this.members.length);
     if (total === 0 || !(want > 0)) return [];
     const h = murmur3String(path);
-    // member index -> [distance, probe that first reached it]
-    const best = new Map<number, [number, number]>();
+    // Candidates: member index, its least distance, the probe that first reached it (small arrays:
+    // n is a handful in practice, and these are faster than a Map for that).
+    const member: number[] = [];
+    const dist: number[] = [];
+    const probeOf: number[] = [];
+    const seen: number[] = [];
     for (let j = 0; j < RING_PROBES; j++) {
       const probe = probePosition(h, j);
       const first = points.firstAtOrAfter(probe);
-      const seen = new Set<number>();
-      for (let step = 0; step < total && seen.size < want; step++) {
+      seen.length = 0;
+      for (let step = 0; step < total && seen.length < want; step++) {
         const i = (first + step) % total;
         const m = points.owner[i];
-        if (seen.has(m)) continue;
-        seen.add(m);
+        if (seen.includes(m)) continue;
+        seen.push(m);
         const d = (points.pos[i] - probe) >>> 0;
-        const known = best.get(m);
-        if (known === undefined || d < known[0]) best.set(m, [d, j]);
+        const c = member.indexOf(m);
+        if (c < 0) {
+          member.push(m);
+          dist.push(d);
+          probeOf.push(j);
+        } else if (d < dist[c]) {
+          dist[c] = d;
+          probeOf[c] = j;
+        }
       }
     }
-    // Ties are broken as ownerOf breaks them: earlier probe, then lower member index (sorted points).
-    return [...best.entries()]
-      .sort((a, b) => a[1][0] - b[1][0] || a[1][1] - b[1][1] || a[0] - b[0])
-      .slice(0, want)
-      .map(([m]) => this.members[m]);
+    // Picks the nearest candidate want times. Ties are broken as ownerOf breaks them: earlier probe,
+    // then lower member index (the order of equal points).
+    const out: RingMember[] = [];
+    for (let r = 0; r < want && r < member.length; r++) {
+      let b = -1;
+      for (let c = 0; c < member.length; c++) {
+        if (dist[c] < 0) continue;
+        if (b < 0 || dist[c] < dist[b] || (dist[c] === dist[b] && (probeOf[c] < probeOf[b] || (probeOf[c] === probeOf[b] && member[c] < member[b])))) b = c;
+      }
+      out.push(this.members[member[b]]);
+      dist[b] = -1;
+    }
+    return out;
   }
 }
 
