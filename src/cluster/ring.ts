@@ -25,6 +25,8 @@ export interface RingOptions {
   algorithm: RingAlgorithm;
   /** Points per member on the ring (MULTI_PROBE); NGINX_KETAMA always uses nginx's 160. */
   virtualNodes: number;
+  /** Probes per lookup (MULTI_PROBE, 1 to 64; default RING_PROBES; 1 is a plain ring). */
+  probes?: number;
 }
 
 export interface HashRing {
@@ -47,7 +49,7 @@ const MAX_VIRTUAL_NODES = 100_000;
 export function buildRing(members: readonly RingMember[], options: RingOptions): HashRing {
   const algorithm = options.algorithm;
   if (algorithm === 'NGINX_KETAMA') return new KetamaRing(members);
-  if (algorithm === 'MULTI_PROBE') return new MultiProbeRing(members, options.virtualNodes);
+  if (algorithm === 'MULTI_PROBE') return new MultiProbeRing(members, options.virtualNodes, options.probes ?? RING_PROBES);
   throw new Error(`unknown ring algorithm ${String(algorithm)} (known: ${RING_ALGORITHMS.join(', ')})`);
 }
 
@@ -228,8 +230,11 @@ class MultiProbeRing implements HashRing {
   readonly algorithm = 'MULTI_PROBE' as const;
   readonly members: readonly RingMember[];
   private readonly points: Points;
+  private readonly probes: number;
 
-  constructor(members: readonly RingMember[], virtualNodes: number) {
+  constructor(members: readonly RingMember[], virtualNodes: number, probes: number) {
+    if (!Number.isInteger(probes) || probes < 1 || probes > 64) throw new Error(`ring probes must be an integer from 1 to 64, not ${probes}`);
+    this.probes = probes;
     if (!Number.isInteger(virtualNodes) || virtualNodes < 1 || virtualNodes > MAX_VIRTUAL_NODES) {
       throw new Error(`ring virtual nodes must be an integer from 1 to ${MAX_VIRTUAL_NODES}, not ${virtualNodes}`);
     }
@@ -251,7 +256,7 @@ class MultiProbeRing implements HashRing {
     const h = murmur3String(path);
     let best = 0;
     let bestDistance = Infinity;
-    for (let j = 0; j < RING_PROBES; j++) {
+    for (let j = 0; j < this.probes; j++) {
       const probe = probePosition(h, j);
       let i = points.firstAtOrAfter(probe);
       if (i === n) i = 0;
@@ -278,7 +283,7 @@ class MultiProbeRing implements HashRing {
     const dist: number[] = [];
     const probeOf: number[] = [];
     const seen: number[] = [];
-    for (let j = 0; j < RING_PROBES; j++) {
+    for (let j = 0; j < this.probes; j++) {
       const probe = probePosition(h, j);
       const first = points.firstAtOrAfter(probe);
       seen.length = 0;
