@@ -383,7 +383,7 @@ export function ketamaPoints(address: string): Uint32Array {
   const prev = new Uint8Array(4);
   let prevHash = 0;
   for (let j = 0; j < NGINX_KETAMA_POINTS; j++) {
-    // crc32(host "\0" port prev_hash), prev_hash as nginx's union holds it on little-endian machines.
+    // crc32(host "\0" port prev_hash), prev_hash as 4 little-endian bytes (nginx writes it so on any machine).
     prev[0] = prevHash & 0xff;
     prev[1] = (prevHash >>> 8) & 0xff;
     prev[2] = (prevHash >>> 16) & 0xff;
