@@ -69,6 +69,8 @@ export const CONFIG_SCHEMA: readonly KeyDef[] = [
   K('strata.worker.membership.manager.type', 'enum', 'STATIC', 'STATIC (workers listed in configuration) or ETCD.', { values: ['STATIC', 'ETCD'] }),
   K('strata.cluster.secret', 'string', '', 'Shared secret that signs forwarded requests, redirect tokens and temporary credentials; when empty, generated once and kept in <work dir>/cluster.secret (in etcd in ETCD mode).'),
   K('strata.etcd.endpoints', 'list', 'http://127.0.0.1:2379', 'etcd endpoints, comma-separated.'),
+  K('strata.worker.ring.algorithm', 'enum', 'MULTI_PROBE', 'How object paths map to workers (docs/ring.md): MULTI_PROBE, a ring of virtual nodes looked up with 4 probes per key (balanced within key-sampling noise, minimal movement); NGINX_KETAMA, the choice of nginx `hash $uri consistent` (Pattern C: the load balancer sends each request to its owner).', { values: ['MULTI_PROBE', 'NGINX_KETAMA'] }),
+  K('strata.worker.ring.virtual.nodes', 'int', '2000', 'Points per worker on the MULTI_PROBE ring (1 to 100000; the spec system also uses 2000); NGINX_KETAMA always uses nginx\'s 160.', { aliases: ['alluxio.user.consistent.hash.virtual.node.count.per.worker'] }),
 ];
 
 const byName = new Map<string, KeyDef>();
