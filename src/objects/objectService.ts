@@ -6,7 +6,7 @@ import type { MountEntry, MountTable } from '../namespace/mountTable.js';
 import { StorageError } from '../ufs/errors.js';
 import { openUnderStorage, type UfsSettings } from '../ufs/factory.js';
 import type {
-  BodySource, ByteRange, ListPage, ListRequest, ObjectMeta, ObjectRead, ObjectStatus, UnderStorage, WrittenObject,
+  BodySource, ByteRange, ListPage, ListRequest, ObjectMeta, ObjectRead, ObjectStatus, UnderStorage, WriteHints, WrittenObject,
 } from '../ufs/ufs.js';
 import { changeCheck, checkConditions, hasConditions, type WriteConditions } from './conditions.js';
 import { fromStorage, ObjectError } from './errors.js';
@@ -191,9 +191,26 @@ export class ObjectService {
   }
 
   /** Writes an object; with conditions, they are checked before the body is read and again atomically at the commit. */
-  async putObject(bucket: string, key: string, body: BodySource, describe: () => WrittenObject, conditions?: WriteConditions): Promise<ObjectStatus> {
+  async putObject(bucket: string, key: string, body: BodySource, describe: () => WrittenObject, conditions?: WriteConditions, hints?: WriteHints): Promise<ObjectStatus> {
     await this.checkEarly(bucket, key, conditions);
-    return this.on(bucket, (u) => u.write(key, body, describe, changeCheck(conditions, key)));
+    return this.on(bucket, (u) => u.write(key, body, describe, changeCheck(conditions, key), hints));
+  }
+
+  /** True when the target bucket's store may copy from the source's by itself (both adapters can copy). */
+  async canCopyWithinStore(sourceBucket: string, bucket: string): Promise<boolean> {
+    const [from, to] = await Promise.all([this.storage(sourceBucket), this.storage(bucket)]);
+    return typeof from.copyFrom === 'function' && typeof to.copyFrom === 'function';
+  }
+
+  /**
+   * Server-side copy when both buckets live in one store that can copy (S3 mounts of one
+   * endpoint); null when the caller must stream the bytes instead.
+   */
+  async copyWithinStore(source: { bucket: string; key: string }, bucket: string, key: string, meta: ObjectMeta, conditions?: WriteConditions): Promise<ObjectStatus | null> {
+    const [from, to] = await Promise.all([this.storage(source.bucket), this.storage(bucket)]);
+    if (!to.copyFrom) return null;
+    await this.checkEarly(bucket, key, conditions);
+    return this.on(bucket, async (u) => (u.copyFrom ? u.copyFrom(from, source.key, key, meta, changeCheck(conditions, key)) : null));
   }
 
   /** Fails fast on conditions that do not hold now (they are checked again atomically later). */
