@@ -42,6 +42,15 @@ describe('S3 mount (s3rver as the under-storage)', { timeout: 300_000 }, () => {
     await store?.stop();
   });
 
+  test('mount list and the admin API show the mount without its secret key', async () => {
+    const list = await w.cli('mount', 'list');
+    assert.match(list.stdout, /\/s3b\ts3:\/\/ufsbucket\/pre\/fix\/\tmount\t.*s3a\.secretKey=\*\*\*/);
+    const api = await (await fetch(`${w.adminUrl}/api/v1/mounts`)).json() as { mounts: Array<{ bucket: string; options: Record<string, string> }> };
+    const m = api.mounts.find((x) => x.bucket === Bucket);
+    assert.equal(m?.options['s3a.secretKey'], '***');
+    assert.equal(m?.options['s3a.accessKeyId'], S3RVER_KEY);
+  });
+
   test('a mount with a wrong endpoint or option is refused at mount add', async () => {
     const bad = await w.cli('mount', 'add', '--path', '/nope', '--ufs-uri', 's3://ufsbucket/', '--option', 'underfs.s3.endpoint=http://127.0.0.1:1',
       '--option', 's3a.accessKeyId=x', '--option', 's3a.secretKey=y', '--option', 'underfs.s3.disable.dns.buckets=true', '--option', 'underfs.s3.max.error.retry=0');

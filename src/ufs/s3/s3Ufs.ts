@@ -520,11 +520,15 @@ function streamOf(buffer: Buffer): Readable {
 
 /** A store body whose failure mid-stream (dead store, silence past the timeout) names the store. */
 function wrapBody(body: Readable, uri: string, key: string): Readable {
-  body.on('error', () => undefined);
   const out = new PassThrough();
-  pipeline(body, out, (err) => {
-    if (err && !out.destroyed) out.destroy(new StorageError('Unavailable', `GetObject of ${key} on ${uri}: the body stopped (${(err as Error).message})`, err));
+  finished(body, (err) => {
+    if (err && !out.destroyed) out.destroy(new StorageError('Unavailable', `GetObject of ${key} on ${uri}: the body stopped (${err.message})`, err));
   });
+  // The client went away: free the store's connection.
+  out.on('close', () => {
+    if (!body.readableEnded) body.destroy();
+  });
+  body.pipe(out);
   return out;
 }
 
