@@ -166,9 +166,14 @@ export class S3Ufs implements UnderStorage {
    */
   async read(key: string, pickRange: (size: number) => ByteRange | null): Promise<ObjectRead | null> {
     const storeKey = this.storeKey(key);
-    const guess = pickRange(FAR);
+    let guess: ByteRange | null | 'unknown';
+    try {
+      guess = pickRange(FAR);
+    } catch {
+      guess = 'unknown'; // refused without the size (bytes=-0): a missing object is still NoSuchKey
+    }
     let header: string | undefined;
-    if (guess && guess.start < FAR / 2) header = guess.end >= FAR - 1 ? `bytes=${guess.start}-` : `bytes=${guess.start}-${guess.end}`;
+    if (guess && guess !== 'unknown' && guess.start < FAR / 2) header = guess.end >= FAR - 1 ? `bytes=${guess.start}-` : `bytes=${guess.start}-${guess.end}`;
     if (guess && !header) {
       // A suffix range: its start needs the size.
       const st = await this.stat(key);
