@@ -81,6 +81,12 @@ describe('S3 mount (s3rver as the under-storage)', { timeout: 300_000 }, () => {
     const inStore = await direct.send(new HeadObjectCommand({ Bucket: 'ufsbucket', Key: 'pre/fix/dir/obj.bin' }));
     assert.equal(inStore.ContentLength, body.length);
     assert.equal(inStore.Metadata?.['strata-owner'], 'testuser');
+    // Large enough for the SDKs to send Expect: 100-continue, on both legs.
+    const big = randomBytes(6 * 1024 * 1024 + 5);
+    const bigPut = await s3.send(new PutObjectCommand({ Bucket, Key: 'big.bin', Body: big }));
+    assert.equal(bigPut.ETag, `"${md5(big)}"`);
+    assert.deepEqual(await bodyOf(await s3.send(new GetObjectCommand({ Bucket, Key: 'big.bin' }))), big);
+    assert.deepEqual(await bodyOf(await s3.send(new GetObjectCommand({ Bucket, Key: 'big.bin', Range: 'bytes=5000000-' }))), big.subarray(5_000_000));
     assert.equal((await s3Error(s3.send(new HeadObjectCommand({ Bucket, Key: 'missing' })))).status, 404);
     assert.equal((await s3Error(s3.send(new GetObjectCommand({ Bucket, Key: 'missing' })))).code, 'NoSuchKey');
   });

@@ -438,7 +438,8 @@ export class S3Ufs implements UnderStorage {
     }
     for (const p of out.CommonPrefixes ?? []) {
       const key = strip(p.Prefix ?? '');
-      if (key === '' || key === req.after || (req.after && compareUtf8(key, req.after) < 0)) continue;
+      // A prefix before `after` is right when keys under it come after `after` (a V1 marker inside it).
+      if (key === '' || key === req.after) continue;
       items.push({ key });
     }
     items.sort((a, b) => compareUtf8(a.key, b.key));
