@@ -2,7 +2,11 @@
 // used through Strata by the AWS SDK; then the store is stopped: requests answer 503 naming the
 // mount within a bounded time, and work again once it is back.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
   AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CopyObjectCommand, CreateMultipartUploadCommand, DeleteObjectCommand,
@@ -160,6 +164,30 @@ describe('S3 mount (s3rver as the under-storage)', { timeout: 300_000 }, () => {
     const other = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key: 'mp2.bin' }));
     await s3.send(new AbortMultipartUploadCommand({ Bucket, Key: 'mp2.bin', UploadId: other.UploadId }));
     assert.equal((await s3Error(s3.send(new ListPartsCommand({ Bucket, Key: 'mp2.bin', UploadId: other.UploadId })))).code, 'NoSuchUpload');
+  });
+
+  test('aws CLI: a 20 MiB cp goes up as a multipart upload through to the store, and back', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'strata-s3mount-cli-'));
+    try {
+      const data = randomBytes(20 * 1024 * 1024);
+      writeFileSync(join(dir, 'up.bin'), data);
+      const env = {
+        PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, AWS_ACCESS_KEY_ID: 'testuser', AWS_SECRET_ACCESS_KEY: 'testpassword',
+        AWS_DEFAULT_REGION: 'us-east-1', AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null', AWS_PAGER: '',
+      };
+      const aws = (...args: string[]) => new Promise<string>((res, rej) => {
+        execFile('/usr/bin/aws', ['--endpoint-url', w.s3Url, ...args], { env, timeout: 120_000 }, (err, stdout, stderr) => (err ? rej(new Error(`${err.message}\n${stderr}`)) : res(stdout)));
+      });
+      await aws('s3', 'cp', join(dir, 'up.bin'), `s3://${Bucket}/cli/up.bin`);
+      const head = await direct.send(new HeadObjectCommand({ Bucket: 'ufsbucket', Key: 'pre/fix/cli/up.bin' }));
+      assert.equal(head.ContentLength, data.length);
+      assert.match(head.ETag ?? '', /"[0-9a-f]{32}(-\d+)?"/);
+      await aws('s3', 'cp', `s3://${Bucket}/cli/up.bin`, join(dir, 'down.bin'));
+      assert.ok(readFileSync(join(dir, 'down.bin')).equals(data));
+      assert.match(await aws('s3', 'ls', `s3://${Bucket}/cli/`), /up\.bin/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('the store stopped: 503 naming the mount, answered within 10 s; back when it is back', async () => {
