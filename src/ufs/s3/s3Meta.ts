@@ -96,3 +96,8 @@ export function sameStoredMeta(a: ObjectMeta, b: ObjectMeta): boolean {
   const pick = (m: ObjectMeta) => JSON.stringify([toStoreHeaders(m), toStoreMetadata(m)]);
   return pick(a) === pick(b);
 }
+
+/** A `dir/` folder object: S3 lets such a key hold bytes, which makes it an ordinary object. */
+export function isFolderKey(key: string, size: number): boolean {
+  return key.endsWith('/') && size === 0;
+}

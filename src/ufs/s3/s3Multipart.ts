@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { StorageError } from '../errors.js';
 import type { BodySource, ChangeCheck, MultipartStorage, ObjectMeta, ObjectStatus, PartInfo, UploadInfo, WriteHints, WrittenObject } from '../ufs.js';
-import { tagQuery, toStoreHeaders, toStoreMetadata, unquote } from './s3Meta.js';
+import { isFolderKey, tagQuery, toStoreHeaders, toStoreMetadata, unquote } from './s3Meta.js';
 import type { S3Ufs } from './s3Ufs.js';
 
 const UPLOAD_ID = /^[A-Za-z0-9_-]{16,128}$/;
@@ -130,7 +130,7 @@ export class S3Multipart implements MultipartStorage {
     const etag = unquote(out.ETag ?? written.etag);
     // What the store keeps is what a later HEAD shows: the metadata given at create, no full-object checksum.
     const meta = { ...written.meta, checksums: written.meta.checksumType === 'COMPOSITE' ? written.meta.checksums : {} };
-    return { key: s.key, size, etag, lastModified: new Date(), isFolder: s.key.endsWith('/'), meta, version: `${etag}:${size}` };
+    return { key: s.key, size, etag, lastModified: new Date(), isFolder: isFolderKey(s.key, size), meta, version: `${etag}:${size}` };
   }
 
   async abortUpload(upload: UploadInfo): Promise<void> {

@@ -23,7 +23,7 @@ import type {
   UploadInfo, WriteHints, WrittenObject,
 } from '../ufs.js';
 import { fromS3Error, isNotFound, statusOf } from './s3Errors.js';
-import { fromStoreHead, sameStoredMeta, type StoreHead, tagQuery, toStoreHeaders, toStoreMetadata, unquote } from './s3Meta.js';
+import { fromStoreHead, isFolderKey, sameStoredMeta, type StoreHead, tagQuery, toStoreHeaders, toStoreMetadata, unquote } from './s3Meta.js';
 import { S3Multipart } from './s3Multipart.js';
 import { parseS3Options, type S3UfsOptions } from './s3Options.js';
 
@@ -129,7 +129,9 @@ export class S3Ufs implements UnderStorage {
   private status(key: string, h: StoreHead, size: number, tags: Array<[string, string]>): ObjectStatus {
     const etag = unquote(h.ETag ?? '');
     return {
-      key, size, etag, lastModified: h.LastModified ?? new Date(0), isFolder: key.endsWith('/'), meta: fromStoreHead(h, tags), version: h.VersionId ?? `${etag}:${size}`,
+      key, size, etag, lastModified: h.LastModified ?? new Date(0), isFolder: isFolderKey(key, size), meta: fromStoreHead(h, tags),
+      // ETag and size, not a VersionId: what write() can name too, and the same bytes are the same version.
+      version: `${etag}:${size}`,
     };
   }
 
@@ -307,7 +309,8 @@ export class S3Ufs implements UnderStorage {
       etag = await this.replaceMeta(key, meta);
     }
     await this.ensureTags(key, meta.tags);
-    return { key, size, etag: etag || written!.etag, lastModified: new Date(), isFolder: key.endsWith('/'), meta, version: `${etag}:${size}` };
+    etag ||= written!.etag;
+    return { key, size, etag, lastModified: new Date(), isFolder: isFolderKey(key, size), meta, version: `${etag}:${size}` };
   }
 
   /** A body of unknown or more than 5 GiB length: the store's multipart upload, parts sent as configured. */
@@ -433,7 +436,7 @@ export class S3Ufs implements UnderStorage {
       if (key === '' || (req.after && compareUtf8(key, req.after) <= 0)) continue;
       items.push({
         key,
-        entry: { key, size: c.Size ?? 0, etag: unquote(c.ETag ?? ''), lastModified: c.LastModified ?? new Date(0), owner: undefined, isFolder: key.endsWith('/') },
+        entry: { key, size: c.Size ?? 0, etag: unquote(c.ETag ?? ''), lastModified: c.LastModified ?? new Date(0), owner: undefined, isFolder: isFolderKey(key, c.Size ?? 0) },
       });
     }
     for (const p of out.CommonPrefixes ?? []) {
