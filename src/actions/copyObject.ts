@@ -45,7 +45,7 @@ export async function copyObject(r: S3Request, svc: Services): Promise<void> {
     const status = await svc.objects.putObject(bucket, key, [read.body, verifier], () => ({
       etag: verifier.result.md5Hex,
       meta,
-    }), writeConditionsFrom(r), { size: src.size, meta: { ...meta, checksums: {} } });
+    }), writeConditionsFrom(r), { size: src.size, meta });
     r.log.bytesIn = status.size;
     sendXml(r, 200, xmlDocument('CopyObjectResult', { LastModified: isoDate(status.lastModified), ETag: quoteEtag(status.etag) }));
   } finally {

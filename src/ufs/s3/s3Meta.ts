@@ -101,3 +101,13 @@ export function sameStoredMeta(a: ObjectMeta, b: ObjectMeta): boolean {
 export function isFolderKey(key: string, size: number): boolean {
   return key.endsWith('/') && size === 0;
 }
+
+/**
+ * Checksums given before the body (x-amz-checksum-* request headers), sent on to the store, which
+ * verifies and keeps them; checksums known only at the end (trailers, computed) cannot be sent.
+ */
+export function toStoreChecksums(checksums: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const alg of CHECKSUMS) if (checksums[alg]) out[`Checksum${alg}`] = checksums[alg];
+  return out;
+}

@@ -23,7 +23,7 @@ import type {
   UploadInfo, WriteHints, WrittenObject,
 } from '../ufs.js';
 import { fromS3Error, isNotFound, statusOf } from './s3Errors.js';
-import { fromStoreHead, isFolderKey, sameStoredMeta, type StoreHead, tagQuery, toStoreHeaders, toStoreMetadata, unquote } from './s3Meta.js';
+import { fromStoreHead, isFolderKey, sameStoredMeta, type StoreHead, tagQuery, toStoreChecksums, toStoreHeaders, toStoreMetadata, unquote } from './s3Meta.js';
 import { S3Multipart } from './s3Multipart.js';
 import { parseS3Options, type S3UfsOptions } from './s3Options.js';
 
@@ -289,7 +289,7 @@ export class S3Ufs implements UnderStorage {
     const startMeta = hints?.meta;
     const params = {
       Bucket: this.bucket, Key: storeKey,
-      ...(startMeta ? { ...toStoreHeaders(startMeta), Metadata: toStoreMetadata(startMeta), Tagging: tagQuery(startMeta.tags) } : {}),
+      ...(startMeta ? { ...toStoreHeaders(startMeta), Metadata: toStoreMetadata(startMeta), Tagging: tagQuery(startMeta.tags), ...toStoreChecksums(startMeta.checksums) } : {}),
     };
     let written: WrittenObject | undefined;
     const onEnd = () => void (written = describe());
@@ -301,7 +301,9 @@ export class S3Ufs implements UnderStorage {
       etag = unquote(sent.result.ETag ?? '');
       size = sent.size;
     } else {
-      ({ etag, size } = await this.upload(body, params, onEnd));
+      // A whole-object checksum does not apply to the parts of a multipart upload.
+      const partParams = Object.fromEntries(Object.entries(params).filter(([k]) => !k.startsWith('Checksum')));
+      ({ etag, size } = await this.upload(body, partParams, onEnd));
     }
     const meta = written!.meta;
     if (!startMeta && !sameStoredMeta(meta, { userMetadata: {}, tags: [], checksums: {} })) {
