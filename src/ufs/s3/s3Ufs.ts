@@ -147,18 +147,19 @@ export class S3Ufs implements UnderStorage {
   }
 
   async stat(key: string): Promise<ObjectStatus | null> {
-    const storeKey = this.storeKey(key);
     // The tags in parallel: HEAD does not list them, and not every store tells their count.
-    const [head, tags] = await Promise.all([
-      this.call('HeadObject', (signal) => this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: storeKey, ChecksumMode: 'ENABLED' }), { abortSignal: signal }))
-        .catch((e) => {
-          if (isNotFound((e as StorageError).cause ?? e) || (e instanceof StorageError && e.kind === 'NotFound')) return null;
-          throw e;
-        }),
-      this.tags(key),
-    ]);
+    const [head, tags] = await Promise.all([this.head(key), this.tags(key)]);
     if (!head) return null;
     return this.status(key, head, head.ContentLength ?? 0, tags);
+  }
+
+  private head(key: string): Promise<StoreHead | null> {
+    const storeKey = this.storeKey(key);
+    return this.call('HeadObject', (signal) => this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: storeKey, ChecksumMode: 'ENABLED' }), { abortSignal: signal }))
+      .catch((e) => {
+        if (e instanceof StorageError && (e.kind === 'NotFound' || isNotFound(e.cause))) return null;
+        throw e;
+      });
   }
 
   /**
@@ -236,7 +237,9 @@ export class S3Ufs implements UnderStorage {
 
   /** Runs the check against the object as it is now; returns the store conditions that keep it true. */
   async checkNow(key: string, check: ChangeCheck): Promise<Conditions> {
-    const current = await this.stat(key);
+    // Conditions look at ETag, size and date: the HEAD alone, without the tags.
+    const head = await this.head(key);
+    const current = head ? this.status(key, head, head.ContentLength ?? 0, []) : null;
     check(current);
     if (!this.options.conditionalWrites) return {};
     return current ? { IfMatch: `"${current.etag}"` } : { IfNoneMatch: '*' };
