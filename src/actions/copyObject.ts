@@ -20,40 +20,59 @@ export async function copyObject(r: S3Request, svc: Services): Promise<void> {
   const taggingDirective = directive(r, 'x-amz-tagging-directive');
   await svc.objects.headBucket(bucket);
 
+  const sameObject = source.bucket === bucket && source.key === key;
+  if (sameObject && metadataDirective === 'COPY' && taggingDirective === 'COPY') {
+    throw new S3Error('InvalidRequest', "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.");
+  }
+  // Within one store that copies by itself (S3 mounts of one endpoint), the bytes never pass through Strata.
+  if (await svc.objects.canCopyWithinStore(source.bucket, bucket)) {
+    const src = await svc.objects.headObject(source.bucket, source.key);
+    checkCopyConditions(r, src);
+    const status = await svc.objects.copyWithinStore(source, bucket, key, copyMeta(r, svc, src.meta, metadataDirective, taggingDirective), writeConditionsFrom(r));
+    if (status) {
+      r.log.bytesIn = status.size;
+      sendXml(r, 200, xmlDocument('CopyObjectResult', { LastModified: isoDate(status.lastModified), ETag: quoteEtag(status.etag) }));
+      return;
+    }
+  }
+
   const read = await svc.objects.getObject(source.bucket, source.key, () => null);
   try {
     const src = read.status;
     checkCopyConditions(r, src);
-    if (source.bucket === bucket && source.key === key && metadataDirective === 'COPY' && taggingDirective === 'COPY') {
-      throw new S3Error('InvalidRequest', "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.");
-    }
-    // The copy is one object, not parts: a composite checksum (of parts) does not carry over.
-    const checksums = Object.fromEntries(Object.entries(src.meta.checksums).filter(([, v]) => !v.includes('-')));
-    let meta: ObjectMeta;
-    if (metadataDirective === 'REPLACE') {
-      const stored = storedMetaFromRequest(r);
-      checkUserMetadataSize(stored.userMetadata, svc.settings.maxMetadataBytes);
-      meta = { ...stored, tags: src.meta.tags, checksums };
-    } else {
-      meta = { ...src.meta, owner: r.identity.user, checksums };
-    }
-    delete meta.partsCount;
-    delete meta.parts;
-    meta.checksumType = Object.keys(checksums).length ? 'FULL_OBJECT' : undefined;
-    if (taggingDirective === 'REPLACE') {
-      meta.tags = parseTaggingHeader(header(r, 'x-amz-tagging') ?? '');
-      checkTags(meta.tags, svc.settings.taggingRestrictions);
-    }
+    const meta = copyMeta(r, svc, src.meta, metadataDirective, taggingDirective);
     const verifier = new BodyVerifier({});
     const status = await svc.objects.putObject(bucket, key, [read.body, verifier], () => ({
       etag: verifier.result.md5Hex,
       meta,
-    }), writeConditionsFrom(r));
+    }), writeConditionsFrom(r), { size: src.size, meta });
     r.log.bytesIn = status.size;
     sendXml(r, 200, xmlDocument('CopyObjectResult', { LastModified: isoDate(status.lastModified), ETag: quoteEtag(status.etag) }));
   } finally {
     read.body.destroy();
   }
+}
+
+/** The copy's metadata and tags, as the directives say. */
+function copyMeta(r: S3Request, svc: Services, src: ObjectMeta, metadataDirective: 'COPY' | 'REPLACE', taggingDirective: 'COPY' | 'REPLACE'): ObjectMeta {
+  // The copy is one object, not parts: a composite checksum (of parts) does not carry over.
+  const checksums = Object.fromEntries(Object.entries(src.checksums).filter(([, v]) => !v.includes('-')));
+  let meta: ObjectMeta;
+  if (metadataDirective === 'REPLACE') {
+    const stored = storedMetaFromRequest(r);
+    checkUserMetadataSize(stored.userMetadata, svc.settings.maxMetadataBytes);
+    meta = { ...stored, tags: src.tags, checksums };
+  } else {
+    meta = { ...src, owner: r.identity.user, checksums };
+  }
+  delete meta.partsCount;
+  delete meta.parts;
+  meta.checksumType = Object.keys(checksums).length ? 'FULL_OBJECT' : undefined;
+  if (taggingDirective === 'REPLACE') {
+    meta.tags = parseTaggingHeader(header(r, 'x-amz-tagging') ?? '');
+    checkTags(meta.tags, svc.settings.taggingRestrictions);
+  }
+  return meta;
 }
 
 function directive(r: S3Request, name: string): 'COPY' | 'REPLACE' {

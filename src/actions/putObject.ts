@@ -19,12 +19,12 @@ export async function putObject(r: S3Request, svc: Services): Promise<void> {
   const tags = parseTaggingHeader(header(r, 'x-amz-tagging') ?? '');
   checkTags(tags, svc.settings.taggingRestrictions);
   const conditions = writeConditionsFrom(r);
-  const { streams, verifier } = bodyDecodersFor(r.req.headers);
+  const { streams, verifier, size, declared } = bodyDecodersFor(r.req.headers);
 
   const status = await svc.objects.putObject(bucket, key, [r.req, ...streams, verifier], () => ({
     etag: verifier.result.md5Hex,
     meta: { ...stored, tags, checksums: verifier.result.checksums },
-  }), conditions);
+  }), conditions, { size, meta: { ...stored, tags, checksums: declared } });
   r.log.bytesIn = verifier.result.size;
   if (status.isFolder && verifier.result.size > 0) throw new S3Error('InvalidRequest', 'A folder object cannot hold data.');
   sendEmpty(r, 200, { ETag: quoteEtag(status.etag), ...checksumResponseHeaders(verifier.result.checksums) });

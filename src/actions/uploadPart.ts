@@ -12,11 +12,11 @@ export async function uploadPart(r: S3Request, svc: Services): Promise<void> {
   const uploadId = requireUploadId(r);
   const partNumber = parsePartNumber(query.partNumber);
   requireContentLength(r);
-  const { streams, verifier } = bodyDecodersFor(r.req.headers);
+  const { streams, verifier, size } = bodyDecodersFor(r.req.headers);
   const part = await svc.multipart.writePart(bucket, key, uploadId, partNumber, [r.req, ...streams, verifier], () => ({
     etag: verifier.result.md5Hex,
     checksums: verifier.result.checksums,
-  }));
+  }), { size });
   r.log.bytesIn = part.size;
   sendEmpty(r, 200, { ETag: quoteEtag(part.etag), ...checksumResponseHeaders(part.checksums) });
 }

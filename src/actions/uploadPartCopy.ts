@@ -22,7 +22,7 @@ export async function uploadPartCopy(r: S3Request, svc: Services): Promise<void>
     const part = await svc.multipart.writePart(bucket, key, uploadId, partNumber, [read.body, verifier], () => ({
       etag: verifier.result.md5Hex,
       checksums: verifier.result.checksums,
-    }));
+    }), { size: read.range ? read.range.end - read.range.start + 1 : read.status.size });
     r.log.bytesIn = part.size;
     sendXml(r, 200, xmlDocument('CopyPartResult', { LastModified: isoDate(part.lastModified), ETag: quoteEtag(part.etag) }));
   } finally {

@@ -96,7 +96,7 @@ withConfigOptions(mount.command('list').description('list mounts'))
     const config = loadConfig(opts);
     const out = await callAdmin(adminUrl(config, opts.worker), 'GET', '/api/v1/mounts');
     for (const m of out.mounts as Array<{ bucket: string; ufsUri: string; options: Record<string, string>; origin: string }>) {
-      const options = Object.entries(m.options).map(([k, v]) => `${k}=${/secret|password/i.test(k) ? '***' : v}`).join(',');
+      const options = Object.entries(m.options).map(([k, v]) => `${k}=${/secret|password|token/i.test(k) ? '***' : v}`).join(',');
       console.log(`/${m.bucket}\t${m.ufsUri}\t${m.origin}${options ? `\t${options}` : ''}`);
     }
   });

@@ -98,7 +98,7 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: AdminDeps)
     return sendJson(res, 200, status);
   }
   if (path === '/api/v1/mounts' && method === 'GET') {
-    return sendJson(res, 200, { mounts: deps.objects.listBuckets() });
+    return sendJson(res, 200, { mounts: deps.objects.listBuckets().map(withoutSecrets) });
   }
   if (path === '/api/v1/mounts' && method === 'POST') {
     const body = await readJson(req);
@@ -107,7 +107,7 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: AdminDeps)
     if (!mountPath || !ufsUri) throw new ObjectError('InvalidArgument', 'A mount needs "path" and "ufsUri".');
     const options = (body.options ?? {}) as Record<string, string>;
     const entry = await deps.objects.addMount(mountPath, ufsUri, options, deps.adminUser);
-    return sendJson(res, 201, { mount: entry });
+    return sendJson(res, 201, { mount: withoutSecrets(entry) });
   }
   if (path.startsWith('/api/v1/mounts/') && method === 'DELETE') {
     const entry = await deps.objects.removeMount(decodeURIComponent(path.slice('/api/v1/mounts/'.length)));
@@ -140,4 +140,9 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
   } catch {
     throw new ObjectError('InvalidArgument', 'The request body is not a JSON object.');
   }
+}
+
+/** A mount as the admin API shows it: secret options (S3 keys) masked. */
+function withoutSecrets<T extends { options: Record<string, string> }>(m: T): T {
+  return { ...m, options: Object.fromEntries(Object.entries(m.options).map(([k, v]) => [k, /secret|password|token/i.test(k) ? '***' : v])) };
 }

@@ -19,6 +19,7 @@ const STORAGE_TO_CODE: Record<StorageErrorKind, S3ErrorCode> = {
   Denied: 'AccessDenied',
   NoSpace: 'ServiceUnavailable',
   Unavailable: 'ServiceUnavailable',
+  SlowDown: 'SlowDown',
   Invalid: 'InvalidRequest',
   PreconditionFailed: 'PreconditionFailed',
 };
@@ -26,6 +27,6 @@ const STORAGE_TO_CODE: Record<StorageErrorKind, S3ErrorCode> = {
 /** Adapter error -> domain error; anything else passes through unchanged. */
 export function fromStorage(e: unknown, mount?: string): unknown {
   if (!(e instanceof StorageError)) return e;
-  const where = mount && (e.kind === 'Unavailable' || e.kind === 'NoSpace') ? ` (mount ${mount})` : '';
+  const where = mount && (e.kind === 'Unavailable' || e.kind === 'SlowDown' || e.kind === 'NoSpace') ? ` (mount ${mount})` : '';
   return new ObjectError(STORAGE_TO_CODE[e.kind], e.message + where);
 }

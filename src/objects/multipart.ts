@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { StorageError } from '../ufs/errors.js';
 import { compareUtf8 } from '../ufs/keyOrder.js';
-import type { BodySource, ObjectMeta, ObjectStatus, PartInfo, UnderStorage, UploadInfo } from '../ufs/ufs.js';
+import type { BodySource, ObjectMeta, ObjectStatus, PartInfo, UnderStorage, UploadInfo, WriteHints } from '../ufs/ufs.js';
 import { changeCheck, type WriteConditions } from './conditions.js';
 import { fromStorage, ObjectError } from './errors.js';
 import type { ObjectService } from './objectService.js';
@@ -59,9 +59,10 @@ export class MultipartService {
     partNumber: number,
     body: BodySource,
     describe: () => { etag: string; checksums: Record<string, string> },
+    hints?: WriteHints,
   ): Promise<PartInfo> {
     const upload = await this.upload(bucket, key, uploadId);
-    return this.step(bucket, uploadId, (u) => u.writePart(upload, partNumber, body, describe));
+    return this.step(bucket, uploadId, (u) => u.writePart(upload, partNumber, body, describe, hints));
   }
 
   async listParts(bucket: string, key: string, uploadId: string): Promise<{ upload: UploadInfo; parts: PartInfo[] }> {

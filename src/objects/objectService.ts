@@ -4,9 +4,9 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { MountEntry, MountTable } from '../namespace/mountTable.js';
 import { StorageError } from '../ufs/errors.js';
-import { openUnderStorage } from '../ufs/factory.js';
+import { openUnderStorage, type UfsSettings } from '../ufs/factory.js';
 import type {
-  BodySource, ByteRange, ListPage, ListRequest, ObjectMeta, ObjectRead, ObjectStatus, UnderStorage, WrittenObject,
+  BodySource, ByteRange, ListPage, ListRequest, ObjectMeta, ObjectRead, ObjectStatus, UnderStorage, WriteHints, WrittenObject,
 } from '../ufs/ufs.js';
 import { changeCheck, checkConditions, hasConditions, type WriteConditions } from './conditions.js';
 import { fromStorage, ObjectError } from './errors.js';
@@ -17,6 +17,9 @@ export interface ObjectServiceOptions {
   /** Folder where CreateBucket makes a folder per bucket; '' refuses CreateBucket. */
   rootUfs: string;
   fsync: boolean;
+  /** The worker's work folder and S3 mount defaults (ufs/factory.ts UfsSettings). */
+  workDir?: string;
+  s3Defaults?: Record<string, string>;
   /** The other processes of this worker, told of changes before they are acknowledged. */
   siblings?: Siblings;
   /** Told of every under-storage call (metrics). */
@@ -33,6 +36,10 @@ export class ObjectService {
       this.storages.delete(bucket);
       s?.then((u) => u.close()).catch(() => undefined);
     });
+  }
+
+  private get ufsSettings(): UfsSettings {
+    return { fsync: this.options.fsync, workDir: this.options.workDir, s3Defaults: this.options.s3Defaults };
   }
 
   private get siblings(): Siblings {
@@ -62,7 +69,7 @@ export class ObjectService {
       const entry = this.mounts.get(bucket);
       if (!entry) throw new ObjectError('NoSuchBucket', `The specified bucket does not exist: ${bucket}`, { BucketName: bucket });
       const observe = this.options.observeUfs;
-      s = openUnderStorage(entry.ufsUri, entry.options, { fsync: this.options.fsync }).then((u) => (observe ? instrumented(u, bucket, observe) : u));
+      s = openUnderStorage(entry.ufsUri, entry.options, this.ufsSettings).then((u) => (observe ? instrumented(u, bucket, observe) : u));
       this.storages.set(bucket, s);
       s.catch(() => this.storages.delete(bucket));
     }
@@ -123,7 +130,7 @@ export class ObjectService {
     checkBucketName(bucket);
     if (this.mounts.get(bucket)) throw new ObjectError('BucketAlreadyExists', `Bucket ${bucket} is already mounted.`, { BucketName: bucket });
     try {
-      const u = await openUnderStorage(ufsUri, options, { fsync: this.options.fsync });
+      const u = await openUnderStorage(ufsUri, options, this.ufsSettings);
       await u.close();
     } catch (e) {
       if (e instanceof StorageError) throw new ObjectError('InvalidArgument', `Cannot mount ${ufsUri}: ${e.message}`);
@@ -184,9 +191,26 @@ export class ObjectService {
   }
 
   /** Writes an object; with conditions, they are checked before the body is read and again atomically at the commit. */
-  async putObject(bucket: string, key: string, body: BodySource, describe: () => WrittenObject, conditions?: WriteConditions): Promise<ObjectStatus> {
+  async putObject(bucket: string, key: string, body: BodySource, describe: () => WrittenObject, conditions?: WriteConditions, hints?: WriteHints): Promise<ObjectStatus> {
     await this.checkEarly(bucket, key, conditions);
-    return this.on(bucket, (u) => u.write(key, body, describe, changeCheck(conditions, key)));
+    return this.on(bucket, (u) => u.write(key, body, describe, changeCheck(conditions, key), hints));
+  }
+
+  /** True when the target bucket's store may copy from the source's by itself (both adapters can copy). */
+  async canCopyWithinStore(sourceBucket: string, bucket: string): Promise<boolean> {
+    const [from, to] = await Promise.all([this.storage(sourceBucket), this.storage(bucket)]);
+    return typeof from.copyFrom === 'function' && typeof to.copyFrom === 'function';
+  }
+
+  /**
+   * Server-side copy when both buckets live in one store that can copy (S3 mounts of one
+   * endpoint); null when the caller must stream the bytes instead.
+   */
+  async copyWithinStore(source: { bucket: string; key: string }, bucket: string, key: string, meta: ObjectMeta, conditions?: WriteConditions): Promise<ObjectStatus | null> {
+    const [from, to] = await Promise.all([this.storage(source.bucket), this.storage(bucket)]);
+    if (!to.copyFrom) return null;
+    await this.checkEarly(bucket, key, conditions);
+    return this.on(bucket, async (u) => (u.copyFrom ? u.copyFrom(from, source.key, key, meta, changeCheck(conditions, key)) : null));
   }
 
   /** Fails fast on conditions that do not hold now (they are checked again atomically later). */

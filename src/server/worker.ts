@@ -29,6 +29,8 @@ import { S3Error } from '../s3/errors.js';
 import { createS3Handler, nextRequestId, rejectExpectation } from '../s3/handler.js';
 import { errorDocument } from '../s3/respond.js';
 import type { Config } from './config.js';
+import { lookupKey } from './configSchema.js';
+import { S3_OPTION_DEFAULTS } from '../ufs/s3/s3Options.js';
 import { ChildSiblings, PrimarySiblings } from './processGroup.js';
 
 export interface WorkerOptions {
@@ -101,6 +103,8 @@ export class Worker {
     objects = new ObjectService(mounts, {
       rootUfs,
       fsync: config.bool('strata.underfs.local.fsync.enabled'),
+      workDir,
+      s3Defaults: s3MountDefaults(config),
       siblings,
       observeUfs: (mount, op, seconds, ok) => metrics.observeUfs(mount, op, seconds, ok),
     });
@@ -387,4 +391,11 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nx-amz-request-id: ${requestId}\r\nContent-Type: application/xml\r\n` +
       `Content-Length: ${Buffer.byteLength(xml)}\r\nConnection: close\r\n\r\n${xml}`,
   );
+}
+
+/** The strata.underfs.s3.* configuration: defaults of every S3 mount's options of the same names. */
+function s3MountDefaults(config: Config): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of Object.keys(S3_OPTION_DEFAULTS)) if (lookupKey(`strata.${name}`)) out[name] = config.raw(`strata.${name}`);
+  return out;
 }

@@ -12,6 +12,8 @@ export type StorageErrorKind =
   | 'NoSpace'
   /** The storage could not be reached or answered with a server error. */
   | 'Unavailable'
+  /** The storage asked to slow down (S3 SlowDown / 503). */
+  | 'SlowDown'
   | 'Invalid'
   /** A conditional write or delete found the object in another state than required. */
   | 'PreconditionFailed';

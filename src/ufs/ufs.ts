@@ -95,6 +95,16 @@ export interface WrittenObject {
   meta: ObjectMeta;
 }
 
+/**
+ * What a writer knows before the body arrives: its decoded size and the metadata (all but the
+ * checksums). Optional; stores that take metadata and length at request start (S3) use them to
+ * stream instead of buffering.
+ */
+export interface WriteHints {
+  size?: number;
+  meta?: ObjectMeta;
+}
+
 /** A multipart upload in progress. */
 export interface UploadInfo {
   uploadId: string;
@@ -126,7 +136,7 @@ export interface MultipartStorage {
   getUpload(uploadId: string): Promise<UploadInfo | null>;
   listUploads(): Promise<UploadInfo[]>;
   /** Stores a part; a part number written again replaces the earlier part. */
-  writePart(upload: UploadInfo, partNumber: number, body: BodySource, describe: () => { etag: string; checksums: Record<string, string> }): Promise<PartInfo>;
+  writePart(upload: UploadInfo, partNumber: number, body: BodySource, describe: () => { etag: string; checksums: Record<string, string> }, hints?: WriteHints): Promise<PartInfo>;
   /** The parts stored so far, by part number. */
   listParts(upload: UploadInfo): Promise<PartInfo[]>;
   /**
@@ -149,7 +159,12 @@ export interface UnderStorage extends MultipartStorage {
    * Writes an object atomically: nothing is visible until `body` ended without error and
    * `describe` (called then) gave its ETag and metadata; a failure leaves nothing behind.
    */
-  write(key: string, body: BodySource, describe: () => WrittenObject, check?: ChangeCheck): Promise<ObjectStatus>;
+  write(key: string, body: BodySource, describe: () => WrittenObject, check?: ChangeCheck, hints?: WriteHints): Promise<ObjectStatus>;
+  /**
+   * Optional server-side copy: `source` is an adapter of the same kind; returns null when the two
+   * do not share a store (the caller then streams the bytes).
+   */
+  copyFrom?(source: UnderStorage, sourceKey: string, key: string, meta: ObjectMeta, check?: ChangeCheck): Promise<ObjectStatus | null>;
   /** Replaces an object's metadata (tags, headers) without touching its bytes. */
   updateMeta(key: string, update: (meta: ObjectMeta) => ObjectMeta): Promise<ObjectStatus>;
   /** Removes an object; a missing one is not an error (S3's DELETE is idempotent). */

@@ -210,7 +210,7 @@ export function stripAwsChunked(contentEncoding: string | undefined): string | u
  * with a plain payload hash), then the verifier, which must come last before the writer. Throws
  * S3Error for headers that are wrong before any byte is read.
  */
-export function bodyDecodersFor(headers: IncomingHttpHeaders): { streams: Transform[]; verifier: BodyVerifier } {
+export function bodyDecodersFor(headers: IncomingHttpHeaders): { streams: Transform[]; verifier: BodyVerifier; size?: number; declared: Record<string, string> } {
   const sha = one(headers, 'x-amz-content-sha256')?.trim();
   const streaming = sha !== undefined && STREAMING_PAYLOAD_MODES.has(sha);
   if (sha !== undefined && !streaming && sha !== 'UNSIGNED-PAYLOAD' && !HEX64.test(sha)) {
@@ -283,5 +283,7 @@ export function bodyDecodersFor(headers: IncomingHttpHeaders): { streams: Transf
     computeAlgorithm,
     contentSha256: !chunked && sha !== undefined && HEX64.test(sha) ? sha : undefined,
   });
-  return { streams, verifier };
+  // The decoded size and the checksums given in headers, known up front (storage that takes them at
+  // request start uses them).
+  return { streams, verifier, size: expectedLength, declared: { ...checksums } };
 }
