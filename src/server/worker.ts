@@ -30,6 +30,7 @@ import { createS3Handler, nextRequestId, rejectExpectation } from '../s3/handler
 import { errorDocument } from '../s3/respond.js';
 import type { Config } from './config.js';
 import { ChildSiblings, PrimarySiblings } from './processGroup.js';
+import { adminCheckOf, type Security, securityOf } from './security.js';
 
 export interface WorkerOptions {
   /** The embedded default: CreateBucket under `<work dir>/buckets`, and a bucket `data` when none exists. */
@@ -127,7 +128,8 @@ export class Worker {
         if (m?.strata === 'failure' && m.entry) recentErrors.add(m.entry);
       });
     }
-    const s3Listeners = role === 'primary' ? [] : createS3Listeners(config, logger, objects, multipart, metrics, reportFailure);
+    const security = securityOf(config, logger);
+    const s3Listeners = role === 'primary' ? [] : createS3Listeners(config, logger, objects, multipart, metrics, reportFailure, security);
 
     let worker: Worker | undefined;
     const aggregator = role === 'primary' ? new AggregatorRegistry() : undefined;
@@ -141,6 +143,7 @@ export class Worker {
       contentType: metrics.contentType,
       isReady: () => worker?.ready ?? false,
       adminUser: workerUser(),
+      checkAdmin: adminCheckOf(security, logger),
       status: () => ({
         startedAt: started.toISOString(),
         pid: process.pid,
@@ -252,6 +255,7 @@ function createS3Listeners(
   multipart: MultipartService,
   metrics: Metrics,
   reportFailure: (e: FailureEntry) => void,
+  security: Security,
 ): S3Listener[] {
   const settings: S3Settings = {
     maxMetadataBytes: config.bytes('strata.worker.s3.header.metadata.max.size'),
@@ -266,6 +270,8 @@ function createS3Listeners(
     accessLogging: config.bool('strata.worker.s3.access.logging.enabled'),
     onlyHttps: config.bool('strata.worker.s3.only.https.access'),
     virtualHostDomains: config.list('strata.worker.s3.virtual.host.domains'),
+    authenticate: security.authenticate,
+    authorize: security.authorize,
     limits: {
       maxUrlLength: config.bytes('strata.worker.s3.max.url.length'),
       maxHeaders: config.int('strata.worker.s3.max.headers.count'),
