@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { Authenticator } from './auth/authenticate.js';
 import { identifySimple, type Identity } from './auth/simple.js';
 import { type ActionName, type Endpoint, parseEndpoint, pathStyleTarget, refineWithHeaders } from './endpoint.js';
 import { S3Error } from './errors.js';
@@ -45,6 +46,10 @@ export interface HandlerOptions {
   virtualHostDomains: readonly string[];
   /** Limits that protect the worker from hostile or broken clients. */
   limits: RequestLimits;
+  /** Who acts (default: SIMPLE, the user named, unchecked); throws the S3 error of a refused request. */
+  authenticate?: Authenticator;
+  /** Whether they may (default: everyone may do everything); throws AccessDenied. */
+  authorize?: (r: S3Request) => void;
   /** Called once per finished request, for metrics and the status page. */
   onFinished?: (done: FinishedRequest) => void;
 }
@@ -171,7 +176,8 @@ export function createS3Handler(opts: HandlerOptions): (req: IncomingMessage, re
         const target = pathStyleTarget(url, req.headers.host, opts.virtualHostDomains);
         r.endpoint = refineWithHeaders(parseEndpoint(req.method ?? 'GET', target), req.headers);
         action = r.endpoint.action;
-        r.identity = identifySimple(req.headers.authorization, r.endpoint.query);
+        r.identity = opts.authenticate ? opts.authenticate(req, r.endpoint) : identifySimple(req.headers.authorization, r.endpoint.query);
+        opts.authorize?.(r);
         await opts.actions[r.endpoint.action](r);
       } catch (e) {
         failure = sendError(r, e);

@@ -32,6 +32,7 @@ import type { Config } from './config.js';
 import { lookupKey } from './configSchema.js';
 import { S3_OPTION_DEFAULTS } from '../ufs/s3/s3Options.js';
 import { ChildSiblings, PrimarySiblings } from './processGroup.js';
+import { adminCheckOf, type Security, securityOf } from './security.js';
 
 export interface WorkerOptions {
   /** The embedded default: CreateBucket under `<work dir>/buckets`, and a bucket `data` when none exists. */
@@ -131,7 +132,8 @@ export class Worker {
         if (m?.strata === 'failure' && m.entry) recentErrors.add(m.entry);
       });
     }
-    const s3Listeners = role === 'primary' ? [] : createS3Listeners(config, logger, objects, multipart, metrics, reportFailure);
+    const security = securityOf(config, logger);
+    const s3Listeners = role === 'primary' ? [] : createS3Listeners(config, logger, objects, multipart, metrics, reportFailure, security);
 
     let worker: Worker | undefined;
     const aggregator = role === 'primary' ? new AggregatorRegistry() : undefined;
@@ -145,6 +147,7 @@ export class Worker {
       contentType: metrics.contentType,
       isReady: () => worker?.ready ?? false,
       adminUser: workerUser(),
+      checkAdmin: adminCheckOf(security, logger),
       status: () => ({
         startedAt: started.toISOString(),
         pid: process.pid,
@@ -256,6 +259,7 @@ function createS3Listeners(
   multipart: MultipartService,
   metrics: Metrics,
   reportFailure: (e: FailureEntry) => void,
+  security: Security,
 ): S3Listener[] {
   const settings: S3Settings = {
     maxMetadataBytes: config.bytes('strata.worker.s3.header.metadata.max.size'),
@@ -270,6 +274,8 @@ function createS3Listeners(
     accessLogging: config.bool('strata.worker.s3.access.logging.enabled'),
     onlyHttps: config.bool('strata.worker.s3.only.https.access'),
     virtualHostDomains: config.list('strata.worker.s3.virtual.host.domains'),
+    authenticate: security.authenticate,
+    authorize: security.authorize,
     limits: {
       maxUrlLength: config.bytes('strata.worker.s3.max.url.length'),
       maxHeaders: config.int('strata.worker.s3.max.headers.count'),

@@ -9,6 +9,10 @@ export interface Identity {
   user: string;
   /** How the request named its user, for the access log. */
   via: 'sigv4-header' | 'sigv4-query' | 'sigv2-header' | 'sigv2-query' | 'anonymous';
+  /** Verified modes: OIDC groups of the user, for authorization. */
+  groups?: readonly string[];
+  /** Verified modes: the access key that signed. */
+  accessKeyId?: string;
 }
 
 let processUser: string | undefined;
