@@ -9,6 +9,7 @@ import { uploadPart } from './uploadPart.js';
 import { uploadPartCopy } from './uploadPartCopy.js';
 import { completeMultipartUpload } from './completeMultipartUpload.js';
 import { abortMultipartUpload } from './abortMultipartUpload.js';
+import { assumeRoleWithWebIdentity } from './assumeRoleWithWebIdentity.js';
 import { listParts } from './listParts.js';
 import { listMultipartUploads } from './listMultipartUploads.js';
 import { deleteBucketTagging } from './deleteBucketTagging.js';
@@ -73,6 +74,7 @@ const ACTIONS: Record<ActionName, Action> = {
   CompleteMultipartUpload: completeMultipartUpload,
   AbortMultipartUpload: abortMultipartUpload,
   ListParts: listParts,
+  AssumeRoleWithWebIdentity: assumeRoleWithWebIdentity,
   Unsupported: notImplemented,
 };
 

@@ -35,6 +35,9 @@ export interface FinishedRequest {
 }
 export type ActionTable = Record<ActionName, ActionHandler>;
 
+/** Verified authentication: who a request acts as, or an S3Error. */
+export type Authenticator = (req: IncomingMessage, endpoint: Endpoint) => Promise<Identity>;
+
 export interface HandlerOptions {
   actions: ActionTable;
   logger: Logger;
@@ -47,6 +50,8 @@ export interface HandlerOptions {
   limits: RequestLimits;
   /** Called once per finished request, for metrics and the status page. */
   onFinished?: (done: FinishedRequest) => void;
+  /** Verified authentication (OIDC mode); without it the user is named by the request (SIMPLE). */
+  authenticate?: Authenticator;
 }
 
 export interface RequestLimits {
@@ -171,7 +176,7 @@ export function createS3Handler(opts: HandlerOptions): (req: IncomingMessage, re
         const target = pathStyleTarget(url, req.headers.host, opts.virtualHostDomains);
         r.endpoint = refineWithHeaders(parseEndpoint(req.method ?? 'GET', target), req.headers);
         action = r.endpoint.action;
-        r.identity = identifySimple(req.headers.authorization, r.endpoint.query);
+        r.identity = opts.authenticate ? await opts.authenticate(req, r.endpoint) : identifySimple(req.headers.authorization, r.endpoint.query);
         await opts.actions[r.endpoint.action](r);
       } catch (e) {
         failure = sendError(r, e);

@@ -29,6 +29,7 @@ import { S3Error } from '../s3/errors.js';
 import { createS3Handler, nextRequestId, rejectExpectation } from '../s3/handler.js';
 import { errorDocument } from '../s3/respond.js';
 import type { Config } from './config.js';
+import { type OidcSetup, oidcSetup } from './oidcSetup.js';
 import { ChildSiblings, PrimarySiblings } from './processGroup.js';
 
 export interface WorkerOptions {
@@ -127,7 +128,9 @@ export class Worker {
         if (m?.strata === 'failure' && m.entry) recentErrors.add(m.entry);
       });
     }
-    const s3Listeners = role === 'primary' ? [] : createS3Listeners(config, logger, objects, multipart, metrics, reportFailure);
+    // OIDC: made in every process (the primary too: it makes the cluster secret file before forking).
+    const oidc = await oidcSetup(config, workDir);
+    const s3Listeners = role === 'primary' ? [] : createS3Listeners(config, logger, objects, multipart, metrics, reportFailure, oidc);
 
     let worker: Worker | undefined;
     const aggregator = role === 'primary' ? new AggregatorRegistry() : undefined;
@@ -252,6 +255,7 @@ function createS3Listeners(
   multipart: MultipartService,
   metrics: Metrics,
   reportFailure: (e: FailureEntry) => void,
+  oidc?: OidcSetup,
 ): S3Listener[] {
   const settings: S3Settings = {
     maxMetadataBytes: config.bytes('strata.worker.s3.header.metadata.max.size'),
@@ -261,7 +265,8 @@ function createS3Listeners(
     maxXmlBytes: 4 * 1024 * 1024,
   };
   const handler = createS3Handler({
-    actions: buildActionTable({ objects, multipart, settings }),
+    actions: buildActionTable({ objects, multipart, settings, sts: oidc?.sts }),
+    authenticate: oidc?.authenticate,
     logger,
     accessLogging: config.bool('strata.worker.s3.access.logging.enabled'),
     onlyHttps: config.bool('strata.worker.s3.only.https.access'),

@@ -55,7 +55,7 @@ export class OidcVerifier {
     if (settings.audiences.length === 0) throw new Error('strata.security.oidc.audience must name the accepted client id(s) for OIDC authentication');
     const https = settings.issuer.startsWith('https:');
     const ca = settings.caFile ? readFileSync(settings.caFile) : undefined;
-    this.agent = https ? new HttpsAgent({ keepAlive: true, ca }) : new HttpAgent({ keepAlive: true });
+    this.agent = https ? new HttpsAgent({ ca }) : new HttpAgent();
   }
 
   /** The identity a token names, or TokenRejected. */
