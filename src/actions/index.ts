@@ -1,6 +1,7 @@
 // The action table: one handler per S3 action, each in its own file named after the AWS operation.
 import type { ActionHandler, ActionTable, S3Request } from '../s3/handler.js';
 import type { ActionName } from '../s3/endpoint.js';
+import type { Category } from '../s3/auth/policy.js';
 import type { Services } from './shared/services.js';
 import { createBucket } from './createBucket.js';
 import { copyObject } from './copyObject.js';
@@ -76,6 +77,46 @@ const ACTIONS: Record<ActionName, Action> = {
   ListParts: listParts,
   AssumeRoleWithWebIdentity: assumeRoleWithWebIdentity,
   Unsupported: notImplemented,
+};
+
+/** What each action does, for authorization (docs/security.md). */
+export const ACTION_CATEGORIES: Record<ActionName, Category> = {
+  ListBuckets: 'list',
+  HeadBucket: 'read',
+  CreateBucket: 'admin',
+  DeleteBucket: 'admin',
+  ListObjects: 'list',
+  ListObjectsV2: 'list',
+  ListObjectVersions: 'list',
+  GetBucketLocation: 'read',
+  GetBucketVersioning: 'read',
+  GetBucketAcl: 'read',
+  PutBucketAcl: 'admin',
+  GetBucketTagging: 'read',
+  PutBucketTagging: 'admin',
+  DeleteBucketTagging: 'admin',
+  ListMultipartUploads: 'list',
+  DeleteObjects: 'write',
+  GetObject: 'read',
+  HeadObject: 'read',
+  PutObject: 'write',
+  CopyObject: 'write',
+  DeleteObject: 'write',
+  GetObjectAcl: 'read',
+  PutObjectAcl: 'write',
+  GetObjectTagging: 'read',
+  PutObjectTagging: 'write',
+  DeleteObjectTagging: 'write',
+  GetObjectAttributes: 'read',
+  CreateMultipartUpload: 'write',
+  UploadPart: 'write',
+  UploadPartCopy: 'write',
+  CompleteMultipartUpload: 'write',
+  AbortMultipartUpload: 'write',
+  ListParts: 'list',
+  // No bucket: the policy lets it through; the ID token in it is the check.
+  AssumeRoleWithWebIdentity: 'read',
+  Unsupported: 'read',
 };
 
 export function buildActionTable(svc: Services): ActionTable {

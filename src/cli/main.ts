@@ -6,6 +6,7 @@ import { configDocument } from '../server/configSchema.js';
 import { Worker } from '../server/worker.js';
 import type { WorkerStatus } from '../metrics/adminServer.js';
 import { renderStatus } from './statusText.js';
+import { signHeaders, type SigningCredentials } from '../s3/auth/signer.js';
 
 const program = new Command();
 program.name('strata').description('Strata: a caching S3 gateway over existing storage').showHelpAfterError();
@@ -35,13 +36,32 @@ function adminUrl(config: Config, worker?: string): string {
   return `http://127.0.0.1:${config.int('strata.worker.web.port')}`;
 }
 
-async function callAdmin(base: string, method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
+/** Admin requests are signed (SigV4) when credentials are given: flags, else the AWS_* environment. */
+function adminCredentials(opts: { accessKey?: string; secretKey?: string }): SigningCredentials | undefined {
+  const accessKeyId = opts.accessKey ?? process.env.AWS_ACCESS_KEY_ID;
+  const secretAccessKey = opts.secretKey ?? process.env.AWS_SECRET_ACCESS_KEY;
+  if (!accessKeyId || !secretAccessKey) return undefined;
+  return { accessKeyId, secretAccessKey, sessionToken: opts.accessKey ? undefined : process.env.AWS_SESSION_TOKEN || undefined };
+}
+
+function withAdminOptions(cmd: Command): Command {
+  return cmd
+    .option('--worker <host:port>', "the worker's admin address (default 127.0.0.1:<strata.worker.web.port>)")
+    .option('--access-key <key>', 'sign admin requests with this access key (SIGV4/OIDC mode; default $AWS_ACCESS_KEY_ID)')
+    .option('--secret-key <secret>', 'secret of --access-key (default $AWS_SECRET_ACCESS_KEY)');
+}
+
+async function callAdmin(base: string, method: string, path: string, body?: unknown, credentials?: SigningCredentials): Promise<Record<string, unknown>> {
   let res: Response;
+  const text = body ? JSON.stringify(body) : undefined;
+  let headers: Record<string, string> | undefined = body ? { 'content-type': 'application/json' } : undefined;
+  if (credentials) headers = signHeaders({ method, url: base + path, headers, body: text, credentials });
+  if (headers) delete headers.host; // fetch sets it (the same value)
   try {
     res = await fetch(base + path, {
       method,
-      headers: body ? { 'content-type': 'application/json' } : undefined,
-      body: body ? JSON.stringify(body) : undefined,
+      headers,
+      body: text,
       signal: AbortSignal.timeout(30_000),
     });
   } catch (e) {
@@ -79,43 +99,39 @@ withConfigOptions(worker.command('start').description('start a worker serving th
 // ---- mount ----------------------------------------------------------------------------
 
 const mount = program.command('mount').description('manage buckets (mount points) on a running worker');
-withConfigOptions(mount.command('add').description('mount an existing storage as a bucket'))
+withAdminOptions(withConfigOptions(mount.command('add').description('mount an existing storage as a bucket')))
   .requiredOption('--path <path>', 'bucket path, /<bucket>')
   .requiredOption('--ufs-uri <uri>', 'storage URI, e.g. file:///srv/data')
   .option('--option <key=value>', 'mount option (repeatable)', collectDefine, {})
-  .option('--worker <host:port>', "the worker's admin address (default 127.0.0.1:<strata.worker.web.port>)")
   .action(async (opts) => {
     const config = loadConfig(opts);
-    const out = await callAdmin(adminUrl(config, opts.worker), 'POST', '/api/v1/mounts', { path: opts.path, ufsUri: opts.ufsUri, options: opts.option });
+    const out = await callAdmin(adminUrl(config, opts.worker), 'POST', '/api/v1/mounts', { path: opts.path, ufsUri: opts.ufsUri, options: opts.option }, adminCredentials(opts));
     const m = out.mount as { bucket: string; ufsUri: string };
     console.log(`Mounted ${m.ufsUri} at /${m.bucket}`);
   });
-withConfigOptions(mount.command('list').description('list mounts'))
-  .option('--worker <host:port>', "the worker's admin address")
+withAdminOptions(withConfigOptions(mount.command('list').description('list mounts')))
   .action(async (opts) => {
     const config = loadConfig(opts);
-    const out = await callAdmin(adminUrl(config, opts.worker), 'GET', '/api/v1/mounts');
+    const out = await callAdmin(adminUrl(config, opts.worker), 'GET', '/api/v1/mounts', undefined, adminCredentials(opts));
     for (const m of out.mounts as Array<{ bucket: string; ufsUri: string; options: Record<string, string>; origin: string }>) {
       const options = Object.entries(m.options).map(([k, v]) => `${k}=${/secret|password/i.test(k) ? '***' : v}`).join(',');
       console.log(`/${m.bucket}\t${m.ufsUri}\t${m.origin}${options ? `\t${options}` : ''}`);
     }
   });
-withConfigOptions(mount.command('remove').description('remove a mount (its data stays)').argument('<path>', '/<bucket>'))
-  .option('--worker <host:port>', "the worker's admin address")
+withAdminOptions(withConfigOptions(mount.command('remove').description('remove a mount (its data stays)').argument('<path>', '/<bucket>')))
   .action(async (path: string, opts) => {
     const config = loadConfig(opts);
-    await callAdmin(adminUrl(config, opts.worker), 'DELETE', `/api/v1/mounts/${encodeURIComponent(path.replace(/^\/+/, ''))}`);
+    await callAdmin(adminUrl(config, opts.worker), 'DELETE', `/api/v1/mounts/${encodeURIComponent(path.replace(/^\/+/, ''))}`, undefined, adminCredentials(opts));
     console.log(`Unmounted ${path}`);
   });
 
 // ---- status ---------------------------------------------------------------------------
 
-withConfigOptions(program.command('status').description("print a worker's status: totals, throughput, mounts, ring, recent errors"))
-  .option('--worker <host:port>', "the worker's admin address")
+withAdminOptions(withConfigOptions(program.command('status').description("print a worker's status: totals, throughput, mounts, ring, recent errors")))
   .option('--json', 'print the raw JSON of /api/v1/status')
   .action(async (opts) => {
     const config = loadConfig(opts);
-    const s = (await callAdmin(adminUrl(config, opts.worker), 'GET', '/api/v1/status')) as unknown as WorkerStatus;
+    const s = (await callAdmin(adminUrl(config, opts.worker), 'GET', '/api/v1/status', undefined, adminCredentials(opts))) as unknown as WorkerStatus;
     if (opts.json) {
       console.log(JSON.stringify(s, null, 2));
       return;

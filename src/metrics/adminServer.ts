@@ -1,5 +1,6 @@
 // The admin HTTP server (strata.worker.web.port): /health, /ready, /metrics and the admin API
 // under /api/v1/ that the CLI uses (mounts, configuration, status), and the status page at /.
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Config } from '../server/config.js';
 import type { ObjectService } from '../objects/objectService.js';
@@ -19,6 +20,11 @@ export interface AdminDeps {
   adminUser: string;
   /** The worker's own view for the status page. */
   status: () => WorkerStatusBase;
+  /**
+   * Verified modes: who calls the admin API (/api/...), or a refusal; undefined leaves it open
+   * (SIMPLE mode). /health, /ready, /metrics and the page at / stay open.
+   */
+  checkAdmin?: (req: IncomingMessage) => { user: string } | { status: number; error: string; message: string };
 }
 
 export interface WorkerStatusBase {
@@ -85,6 +91,12 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: AdminDeps)
     res.end(STATUS_PAGE);
     return;
   }
+  let adminUser = deps.adminUser;
+  if (deps.checkAdmin && path.startsWith('/api/')) {
+    const who = deps.checkAdmin(req);
+    if (!('user' in who)) return sendJson(res, who.status, { error: who.error, message: who.message });
+    adminUser = who.user;
+  }
   if (path === '/api/v1/status' && method === 'GET') {
     const base = deps.status();
     const status: WorkerStatus = {
@@ -106,7 +118,7 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: AdminDeps)
     const ufsUri = String(body.ufsUri ?? '');
     if (!mountPath || !ufsUri) throw new ObjectError('InvalidArgument', 'A mount needs "path" and "ufsUri".');
     const options = (body.options ?? {}) as Record<string, string>;
-    const entry = await deps.objects.addMount(mountPath, ufsUri, options, deps.adminUser);
+    const entry = await deps.objects.addMount(mountPath, ufsUri, options, adminUser);
     return sendJson(res, 201, { mount: entry });
   }
   if (path.startsWith('/api/v1/mounts/') && method === 'DELETE') {
@@ -132,6 +144,13 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
     size += c.length;
     if (size > MAX_JSON_BYTES) throw new ObjectError('InvalidArgument', 'Request body too large.');
     chunks.push(c);
+  }
+  // A signed request's body must be the one it signed (the CLI signs the SHA-256 of its body).
+  const signedHash = req.headers['x-amz-content-sha256'];
+  if (typeof signedHash === 'string' && /^[0-9a-fA-F]{64}$/.test(signedHash)) {
+    if (createHash('sha256').update(Buffer.concat(chunks)).digest('hex') !== signedHash.toLowerCase()) {
+      throw new ObjectError('InvalidArgument', "The body does not match its signed x-amz-content-sha256.");
+    }
   }
   try {
     const v = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as unknown;

@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { Authenticator } from './auth/authenticate.js';
 import { identifySimple, type Identity } from './auth/simple.js';
 import { type ActionName, type Endpoint, parseEndpoint, pathStyleTarget, refineWithHeaders } from './endpoint.js';
 import { S3Error } from './errors.js';
@@ -35,9 +36,6 @@ export interface FinishedRequest {
 }
 export type ActionTable = Record<ActionName, ActionHandler>;
 
-/** Verified authentication: who a request acts as, or an S3Error. */
-export type Authenticator = (req: IncomingMessage, endpoint: Endpoint) => Promise<Identity>;
-
 export interface HandlerOptions {
   actions: ActionTable;
   logger: Logger;
@@ -48,10 +46,12 @@ export interface HandlerOptions {
   virtualHostDomains: readonly string[];
   /** Limits that protect the worker from hostile or broken clients. */
   limits: RequestLimits;
+  /** Who acts (default: SIMPLE, the user named, unchecked); throws the S3 error of a refused request. */
+  authenticate?: Authenticator;
+  /** Whether they may (default: everyone may do everything); throws AccessDenied. */
+  authorize?: (r: S3Request) => void;
   /** Called once per finished request, for metrics and the status page. */
   onFinished?: (done: FinishedRequest) => void;
-  /** Verified authentication (OIDC mode); without it the user is named by the request (SIMPLE). */
-  authenticate?: Authenticator;
 }
 
 export interface RequestLimits {
@@ -177,6 +177,7 @@ export function createS3Handler(opts: HandlerOptions): (req: IncomingMessage, re
         r.endpoint = refineWithHeaders(parseEndpoint(req.method ?? 'GET', target), req.headers);
         action = r.endpoint.action;
         r.identity = opts.authenticate ? await opts.authenticate(req, r.endpoint) : identifySimple(req.headers.authorization, r.endpoint.query);
+        opts.authorize?.(r);
         await opts.actions[r.endpoint.action](r);
       } catch (e) {
         failure = sendError(r, e);

@@ -64,7 +64,10 @@ export const CONFIG_SCHEMA: readonly KeyDef[] = [
   // Security
   K('strata.security.tls.cert.file', 'string', '', 'PEM certificate (chain) of the HTTPS listener; with the key file, S3 is also served over HTTPS. Re-read on SIGHUP.'),
   K('strata.security.tls.key.file', 'string', '', 'PEM private key of the HTTPS listener. Re-read on SIGHUP.'),
-  K('strata.security.authentication.type', 'enum', 'SIMPLE', 'SIMPLE: the user is the access key named in the request, unchecked.', { values: ['SIMPLE', 'SIGV4', 'OIDC'] }),
+  K('strata.security.authentication.type', 'enum', 'SIMPLE', 'SIMPLE: the user is the access key named in the request, unchecked. SIGV4: every request must carry a valid AWS Signature V4 (header or presigned URL) by a known key. OIDC: as SIGV4, plus OpenID Connect tokens.', { values: ['SIMPLE', 'SIGV4', 'OIDC'] }),
+  K('strata.security.credentials.file', 'string', '', 'Key pairs for SIGV4/OIDC mode: one "ACCESS_KEY SECRET_KEY [USER]" per line, # comments; USER defaults to the access key. Re-read when it changes.'),
+  K('strata.security.authorization.policy.file', 'string', '', 'JSON policy of who may read, write, list or administer which buckets and prefixes (docs/security.md); empty allows everything. Re-read when it changes.'),
+  K('strata.security.admin.users', 'list', '', 'Users (or group:<name>) allowed to use the admin API (/api/v1/) in SIGV4/OIDC mode, comma-separated; in SIMPLE mode the admin API is open.'),
   // OIDC (strata.security.authentication.type=OIDC; docs/security.md)
   K('strata.security.oidc.issuer', 'string', '', 'OpenID Connect issuer URL, exactly as tokens carry it in iss; its keys are found by discovery at <issuer>/.well-known/openid-configuration.'),
   K('strata.security.oidc.audience', 'list', '', 'Client id(s) accepted in the aud claim of ID tokens, comma-separated (required in OIDC mode).'),

@@ -5,7 +5,7 @@ import type { StsService } from '../actions/shared/services.js';
 import { OidcVerifier } from '../s3/auth/oidc.js';
 import { oidcAuthenticator } from '../s3/auth/oidcAuth.js';
 import { TemporaryCredentials } from '../s3/auth/temporaryCredentials.js';
-import type { Authenticator } from '../s3/handler.js';
+import type { Authenticator } from '../s3/auth/authenticate.js';
 import { loadClusterSecret } from './clusterSecret.js';
 import type { Config } from './config.js';
 

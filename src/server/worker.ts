@@ -31,6 +31,7 @@ import { errorDocument } from '../s3/respond.js';
 import type { Config } from './config.js';
 import { type OidcSetup, oidcSetup } from './oidcSetup.js';
 import { ChildSiblings, PrimarySiblings } from './processGroup.js';
+import { adminCheckOf, type Security, securityOf } from './security.js';
 
 export interface WorkerOptions {
   /** The embedded default: CreateBucket under `<work dir>/buckets`, and a bucket `data` when none exists. */
@@ -128,9 +129,15 @@ export class Worker {
         if (m?.strata === 'failure' && m.entry) recentErrors.add(m.entry);
       });
     }
-    // OIDC: made in every process (the primary too: it makes the cluster secret file before forking).
-    const oidc = await oidcSetup(config, workDir);
-    const s3Listeners = role === 'primary' ? [] : createS3Listeners(config, logger, objects, multipart, metrics, reportFailure, oidc);
+    const security = securityOf(config, logger);
+    // OIDC: Bearer tokens and STS in front of the SigV4 verifier, whose chain learns the temporary
+    // credentials. Made in every process (the primary too: it makes the cluster secret file before forking).
+    const oidc = await oidcSetup(config, workDir, security.authenticate);
+    if (oidc) {
+      security.credentials.add(oidc.sts.credentials);
+      security.authenticate = oidc.authenticate;
+    }
+    const s3Listeners = role === 'primary' ? [] : createS3Listeners(config, logger, objects, multipart, metrics, reportFailure, security, oidc);
 
     let worker: Worker | undefined;
     const aggregator = role === 'primary' ? new AggregatorRegistry() : undefined;
@@ -144,6 +151,7 @@ export class Worker {
       contentType: metrics.contentType,
       isReady: () => worker?.ready ?? false,
       adminUser: workerUser(),
+      checkAdmin: adminCheckOf(security, logger),
       status: () => ({
         startedAt: started.toISOString(),
         pid: process.pid,
@@ -255,6 +263,7 @@ function createS3Listeners(
   multipart: MultipartService,
   metrics: Metrics,
   reportFailure: (e: FailureEntry) => void,
+  security: Security,
   oidc?: OidcSetup,
 ): S3Listener[] {
   const settings: S3Settings = {
@@ -266,11 +275,12 @@ function createS3Listeners(
   };
   const handler = createS3Handler({
     actions: buildActionTable({ objects, multipart, settings, sts: oidc?.sts }),
-    authenticate: oidc?.authenticate,
     logger,
     accessLogging: config.bool('strata.worker.s3.access.logging.enabled'),
     onlyHttps: config.bool('strata.worker.s3.only.https.access'),
     virtualHostDomains: config.list('strata.worker.s3.virtual.host.domains'),
+    authenticate: security.authenticate,
+    authorize: security.authorize,
     limits: {
       maxUrlLength: config.bytes('strata.worker.s3.max.url.length'),
       maxHeaders: config.int('strata.worker.s3.max.headers.count'),

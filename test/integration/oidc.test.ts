@@ -5,10 +5,14 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { AssumeRoleWithWebIdentityCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { TemporaryCredentials } from '../../src/s3/auth/temporaryCredentials.js';
 import { loadClusterSecret } from '../../src/server/clusterSecret.js';
 import { rawRequest } from '../helpers/http.js';
+import { bodyOf, s3Error } from '../helpers/s3.js';
 import { OidcProvider } from '../helpers/oidcProvider.js';
 import { REPO_ROOT, type RunningWorker, startWorker } from '../helpers/worker.js';
 
@@ -72,7 +76,8 @@ describe('OIDC mode', { timeout: 300_000 }, () => {
     assert.equal(a.status, 403);
     assert.equal(codeOf(a.body), 'AccessDenied');
     a = await rawRequest(w.s3Port, 'GET', '/data?list-type=2', undefined, { authorization: 'AWS4-HMAC-SHA256 Credential=someone/20240101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00' });
-    assert.equal(a.status, 403, 'naming a user is not enough in OIDC mode');
+    assert.ok(a.status === 400 || a.status === 403, `naming a user is not enough in OIDC mode: ${a.body}`);
+    assert.doesNotMatch(a.body, /ListBucketResult/);
     const cases: Array<[string, string, number]> = [
       ['expired', await idp.idToken({ ttl: -60 }), 400],
       ['foreign', await idp.foreignToken(), 400],
@@ -95,9 +100,9 @@ describe('OIDC mode', { timeout: 300_000 }, () => {
     assert.equal(a.body, 'hello bearer');
   });
 
-  test('boto3: assume_role_with_web_identity gets temporary credentials; bad tokens get STS errors', async () => {
+  test('boto3: assume_role_with_web_identity, then S3 calls signed with the temporary credentials; bad tokens get STS errors', async () => {
     const r = await run(PYTHON, [join(REPO_ROOT, 'test', 'integration', 'py', 'boto3_sts.py'), w.s3Url,
-      await idp.idToken({ sub: 'bob', groups: ['readers', 'writers'] }), await idp.idToken({ ttl: -60 }), await idp.foreignToken()]);
+      await idp.idToken({ sub: 'bob', groups: ['readers', 'writers'] }), await idp.idToken({ ttl: -60 }), await idp.foreignToken(), '--s3']);
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout);
     assert.match(out.creds.AccessKeyId, /^ASIA[A-Z2-7]{16}$/);
@@ -108,6 +113,9 @@ describe('OIDC mode', { timeout: 300_000 }, () => {
     const expires = Date.parse(out.creds.Expiration);
     assert.ok(expires > Date.now() + 800_000 && expires < Date.now() + 1000_000, out.creds.Expiration);
     assert.deepEqual(out.errors, { expired: ['ExpiredTokenException', 400, 'Sender'], foreign: ['InvalidIdentityToken', 400, 'Sender'] });
+    assert.equal(out.get, 'hello from boto3');
+    assert.deepEqual(out.list, ['from-boto3/hello.txt']);
+    assert.equal(out.tampered, 'InvalidAccessKeyId', 'a session token altered by the client is not ours');
     // Stateless: anything with the cluster secret knows them, with the token's user and groups.
     const known = new TemporaryCredentials(await loadClusterSecret('', w.workDir)).lookup(out.creds.AccessKeyId, out.creds.SessionToken);
     assert.equal(known?.secretAccessKey, out.creds.SecretAccessKey);
@@ -127,6 +135,19 @@ describe('OIDC mode', { timeout: 300_000 }, () => {
       assert.ok(hour > 3500_000 && hour <= 3600_000, `default lifetime is an hour, got ${hour} ms`);
       assert.equal(out.SubjectFromWebIdentityToken, 'carol');
       assert.equal(out.AssumedRoleUser?.AssumedRoleId, `${out.Credentials?.AccessKeyId}:sdk`);
+      // The S3 client signs with them (x-amz-security-token) on any of the worker's processes.
+      const c = out.Credentials!;
+      const s3 = new S3Client({ endpoint: w.s3Url, forcePathStyle: true, region: 'us-east-1', maxAttempts: 1,
+        credentials: { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! } });
+      try {
+        for (let i = 0; i < 6; i++) await s3.send(new PutObjectCommand({ Bucket: 'data', Key: `from-sdk/${i}.txt`, Body: `sdk ${i}` }));
+        assert.equal((await bodyOf(await s3.send(new GetObjectCommand({ Bucket: 'data', Key: 'from-sdk/3.txt' })))).toString(), 'sdk 3');
+        const listed = await s3.send(new ListObjectsV2Command({ Bucket: 'data', Prefix: 'from-sdk/', FetchOwner: true }));
+        assert.equal(listed.KeyCount, 6);
+        assert.equal(listed.Contents?.[0].Owner?.ID, 'carol', 'objects are owned by the token\'s user');
+      } finally {
+        s3.destroy();
+      }
       const e = await sts.send(new AssumeRoleWithWebIdentityCommand({
         RoleArn: 'arn:aws:iam::000000000000:role/any', RoleSessionName: 'sdk', WebIdentityToken: await idp.idToken({ client: 'other-app' }),
       })).then(() => undefined, (err: unknown) => err);
@@ -159,6 +180,51 @@ describe('OIDC mode', { timeout: 300_000 }, () => {
       const [xml, status] = [r.stdout.slice(0, r.stdout.lastIndexOf('\n')), r.stdout.split('\n').pop()];
       assert.equal(status, '400', xml);
       assert.match(xml, new RegExp(`^<\\?xml version="1.0" encoding="UTF-8"\\?>\\n<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>${code}</Code><Message>[^<]+</Message></Error><RequestId>\\w+</RequestId></ErrorResponse>$`), body);
+    }
+  });
+});
+
+describe('temporary credentials over time', { timeout: 300_000 }, () => {
+  let idp: OidcProvider;
+  let workDir: string;
+
+  before(async () => {
+    idp = await OidcProvider.start();
+    workDir = mkdtempSync(join(tmpdir(), 'strata-oidc-'));
+  });
+  after(async () => {
+    await idp?.stop();
+    rmSync(workDir, { recursive: true, force: true });
+  });
+
+  test('they keep working after a restart, and answer ExpiredToken once they expire', async () => {
+    const conf = { ...oidcConf(idp), 'strata.security.sts.duration.min': '1s', 'strata.worker.s3.event.loops': '1' };
+    let w = await startWorker({ conf, workDir });
+    const sts = new STSClient({ endpoint: w.s3Url, region: 'us-east-1', maxAttempts: 1 });
+    let s3: S3Client | undefined;
+    try {
+      const token = await idp.idToken({ sub: 'erin' });
+      const long = (await sts.send(new AssumeRoleWithWebIdentityCommand({ RoleArn: 'arn:aws:iam::000000000000:role/x', RoleSessionName: 'long', WebIdentityToken: token }))).Credentials!;
+      const short = (await sts.send(new AssumeRoleWithWebIdentityCommand({ RoleArn: 'arn:aws:iam::000000000000:role/x', RoleSessionName: 'short', WebIdentityToken: token, DurationSeconds: 1 }))).Credentials!;
+      await w.stop();
+      w = await startWorker({ conf, workDir });
+      const client = (c: typeof long) => new S3Client({ endpoint: w.s3Url, forcePathStyle: true, region: 'us-east-1', maxAttempts: 1,
+        credentials: { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! } });
+      s3 = client(long);
+      await s3.send(new PutObjectCommand({ Bucket: 'data', Key: 'after-restart.txt', Body: 'still valid' }));
+      assert.equal((await bodyOf(await s3.send(new GetObjectCommand({ Bucket: 'data', Key: 'after-restart.txt' })))).toString(), 'still valid');
+      // Wait until the short ones are past their expiry (whole seconds), then they are refused.
+      await new Promise((r) => setTimeout(r, Math.max(0, short.Expiration!.getTime() - Date.now()) + 1100));
+      const expired = client(short);
+      try {
+        assert.deepEqual(await s3Error(expired.send(new GetObjectCommand({ Bucket: 'data', Key: 'after-restart.txt' }))), { code: 'ExpiredToken', status: 400 });
+      } finally {
+        expired.destroy();
+      }
+    } finally {
+      s3?.destroy();
+      sts.destroy();
+      await w.stop();
     }
   });
 });

@@ -3,7 +3,7 @@
 // by the SigV4 verifier given as `signed`). The STS call itself carries its token in the body.
 import type { Endpoint } from '../endpoint.js';
 import { S3Error } from '../errors.js';
-import type { Authenticator } from '../handler.js';
+import type { Authenticator } from './authenticate.js';
 import { type OidcVerifier, TokenRejected } from './oidc.js';
 import type { Identity } from './simple.js';
 

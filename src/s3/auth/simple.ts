@@ -9,8 +9,10 @@ export interface Identity {
   user: string;
   /** How the request named its user, for the access log. */
   via: 'sigv4-header' | 'sigv4-query' | 'sigv2-header' | 'sigv2-query' | 'anonymous' | 'oidc-bearer';
-  /** OIDC groups of the user, for authorization. */
+  /** Verified modes: OIDC groups of the user, for authorization. */
   groups?: readonly string[];
+  /** Verified modes: the access key that signed. */
+  accessKeyId?: string;
 }
 
 let processUser: string | undefined;

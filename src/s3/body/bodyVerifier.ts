@@ -6,6 +6,7 @@ import { createHash, type Hash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Transform, type TransformCallback } from 'node:stream';
 import { S3Error } from '../errors.js';
+import { streamChecksFor } from '../auth/sigv4.js';
 import { AwsChunkedDecoder } from './awsChunked.js';
 import {
   type Checksum,
@@ -267,7 +268,11 @@ export function bodyDecodersFor(headers: IncomingHttpHeaders): { streams: Transf
     expectedLength = Number(decodedLength);
     // A plain payload hash with an aws-chunked body covers the bytes as sent, framing included.
     if (sha !== undefined && HEX64.test(sha)) streams.push(new Sha256Verifier(sha));
-    decoder = new AwsChunkedDecoder({ expectedDecodedLength: expectedLength, signed: streaming && sha.startsWith('STREAMING-AWS4-') });
+    const signed = streaming && sha.startsWith('STREAMING-AWS4-');
+    // A verified request (SIGV4 mode) has each chunk signature checked, chained from its seed.
+    const checks = signed ? streamChecksFor(headers) : undefined;
+    decoder = new AwsChunkedDecoder({ expectedDecodedLength: expectedLength, signed, onChunkSignature: checks?.onChunkSignature });
+    if (checks && sha?.endsWith('-TRAILER')) decoder.on('trailers', checks.verifyTrailers);
     streams.push(decoder);
   } else {
     const contentLength = one(headers, 'content-length')?.trim();
