@@ -1,6 +1,9 @@
 // Starts a real OpenID provider (oidc-provider, see oidcProviderProcess.ts) on loopback for a
 // test, and gets ID tokens from its token endpoint.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -17,10 +20,12 @@ export interface TokenRequest {
 }
 
 export class OidcProvider {
-  private constructor(readonly issuer: string, private readonly child: ChildProcess) {}
+  private constructor(readonly issuer: string, private readonly child: ChildProcess, private readonly ca?: Buffer) {}
 
-  static async start(): Promise<OidcProvider> {
-    const child = spawn(process.execPath, [join(here, 'oidcProviderProcess.js')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  /** With `tls` (PEM files; the certificate is also the CA the helper trusts) the issuer is https. */
+  static async start(tls?: { cert: string; key: string }): Promise<OidcProvider> {
+    const args = [join(here, 'oidcProviderProcess.js'), ...(tls ? [tls.cert, tls.key] : [])];
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
     child.stderr!.on('data', (d) => (err += d));
     const issuer = await new Promise<string>((resolve, reject) => {
@@ -36,7 +41,7 @@ export class OidcProvider {
       });
       child.once('exit', (code) => reject(new Error(`OpenID provider exited (${code}): ${err}`)));
     });
-    return new OidcProvider(issuer, child);
+    return new OidcProvider(issuer, child, tls ? readFileSync(tls.cert) : undefined);
   }
 
   /** An ID token from the provider's token endpoint. */
@@ -45,26 +50,37 @@ export class OidcProvider {
     const form = new URLSearchParams({ grant_type: 'urn:strata:test:id-token', sub: t.sub ?? 'alice', ttl: String(t.ttl ?? 600) });
     if (t.groups) form.set('groups', t.groups.join(','));
     if (t.preferredUsername) form.set('preferred_username', t.preferredUsername);
-    const res = await fetch(`${this.issuer}/token`, {
-      method: 'POST',
-      headers: { authorization: `Basic ${Buffer.from(`${client}:${client}-secret`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
-      body: form,
-    });
-    const body = (await res.json()) as { id_token?: string; error?: string; error_description?: string };
+    const body = JSON.parse(await this.send('POST', '/token', form.toString(), {
+      authorization: `Basic ${Buffer.from(`${client}:${client}-secret`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded',
+    })) as { id_token?: string; error?: string; error_description?: string };
     if (!body.id_token) throw new Error(`no ID token: ${body.error} ${body.error_description}`);
     return body.id_token;
   }
 
   /** A token for the right issuer and audience signed by a key the provider never published (same kid unless given). */
   async foreignToken(kid?: string): Promise<string> {
-    const res = await fetch(`${this.issuer}/_test/foreign${kid ? `?kid=${kid}` : ''}`);
-    return res.text();
+    return this.send('GET', `/_test/foreign${kid ? `?kid=${kid}` : ''}`);
   }
 
   /** A new signing key (the old one stays published); returns its kid. */
   async rotate(): Promise<string> {
-    const res = await fetch(`${this.issuer}/_test/rotate`, { method: 'POST' });
-    return ((await res.json()) as { kid: string }).kid;
+    return (JSON.parse(await this.send('POST', '/_test/rotate')) as { kid: string }).kid;
+  }
+
+  /** One request to the provider (node:http(s), so a test CA can be trusted). */
+  private send(method: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<string> {
+    const request = this.issuer.startsWith('https:') ? httpsRequest : httpRequest;
+    return new Promise((resolve, reject) => {
+      const req = request(`${this.issuer}${path}`, { method, headers, ca: this.ca }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (text += d));
+        res.on('end', () => resolve(text));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
   }
 
   async stop(): Promise<void> {

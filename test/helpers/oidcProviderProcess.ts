@@ -2,8 +2,11 @@
 // Its clients get ID tokens without a browser through a custom grant type on its token endpoint
 // (the provider's own IdToken model signs them with the keys its discovery document points at).
 // /_test/rotate replaces the signing key (the old one stays published); /_test/foreign signs with a
-// key the provider never published. Prints {"issuer": ...} once it listens.
+// key the provider never published. Prints {"issuer": ...} once it listens. With arguments
+// `<cert.pem> <key.pem>` it serves https.
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import Provider from 'oidc-provider';
@@ -51,7 +54,9 @@ let serial = 1;
 let provider: Provider | undefined;
 let callback: (req: IncomingMessage, res: ServerResponse) => void = () => undefined;
 
-const server = createServer((req, res) => {
+const [certFile, keyFile] = process.argv.slice(2);
+const tls = certFile ? { cert: readFileSync(certFile), key: readFileSync(keyFile) } : undefined;
+const serve = (req: IncomingMessage, res: ServerResponse) => {
   if (req.url === '/_test/rotate' && req.method === 'POST') {
     void (async () => {
       keys = [await newKey(`key-${++serial}`), ...keys];
@@ -77,10 +82,11 @@ const server = createServer((req, res) => {
     return;
   }
   callback(req, res);
-});
+};
+const server = tls ? createHttpsServer(tls, serve) : createServer(serve);
 server.listen(0, '127.0.0.1');
 await new Promise((r) => server.once('listening', r));
-const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+const issuer = `${tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`;
 provider = makeProvider(issuer, keys);
 callback = provider.callback();
 process.stdout.write(`${JSON.stringify({ issuer })}\n`);

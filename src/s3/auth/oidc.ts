@@ -46,6 +46,9 @@ export class TokenRejected extends Error {
 
 type KeySet = ReturnType<typeof createRemoteJWKSet>;
 
+/** ID tokens are signed with the issuer's published (public) keys: never HMAC, never none. */
+const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+
 export class OidcVerifier {
   private keys?: Promise<KeySet>;
   private readonly agent: HttpAgent | HttpsAgent;
@@ -69,6 +72,7 @@ export class OidcVerifier {
         audience: [...this.settings.audiences],
         clockTolerance: this.settings.clockToleranceSec,
         requiredClaims: ['exp'],
+        algorithms: ASYMMETRIC,
       }));
     } catch (e) {
       throw rejection(e);

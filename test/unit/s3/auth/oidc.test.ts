@@ -1,5 +1,9 @@
 // OidcVerifier against a real OpenID provider on loopback (oidc-provider in a child process).
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { OidcVerifier, type OidcSettings, TokenRejected } from '../../../../src/s3/auth/oidc.js';
 import { freePort } from '../../../helpers/worker.js';
@@ -94,4 +98,27 @@ test('an issuer that cannot be reached, or whose discovery names another issuer,
 test('issuer and audience are required', () => {
   assert.throws(() => verifier({ issuer: '' }), /issuer/);
   assert.throws(() => verifier({ audiences: [] }), /audience/);
+});
+
+test('an https issuer signed by a private CA is trusted with strata.security.oidc.ca.file, and only then', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'strata-oidc-ca-'));
+  execFileSync('openssl', [
+    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=test-idp',
+    '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-addext', 'basicConstraints=critical,CA:TRUE',
+    '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
+  ], { stdio: 'ignore' });
+  const tlsIdp = await OidcProvider.start({ cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') });
+  try {
+    assert.match(tlsIdp.issuer, /^https:/);
+    const token = await tlsIdp.idToken({ sub: 'tls-user' });
+    const base = { issuer: tlsIdp.issuer, audiences: ['strata'], userClaim: 'sub', groupsClaim: 'groups', clockToleranceSec: 5, jwksCooldownMs: 0, timeoutMs: 5000 };
+    const trusting = new OidcVerifier({ ...base, caFile: join(dir, 'cert.pem') });
+    const untrusting = new OidcVerifier({ ...base, caFile: '' });
+    verifiers.push(trusting, untrusting);
+    assert.equal((await trusting.verify(token)).user, 'tls-user');
+    await rejected(untrusting.verify(token), 'unreachable');
+  } finally {
+    await tlsIdp.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
