@@ -299,3 +299,35 @@ test('the parser and canonicalizer never crash on any input', () => {
     { numRuns: 3000 },
   );
 });
+
+test('STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER: chunks and the trailer signature verified', async () => {
+  const payload = Buffer.from('hello trailer world');
+  const url = 'http://h/b/trailer.txt';
+  const run = async (mutate: (wire: { trailerSig: string; checksum: string }) => void = () => undefined) => {
+    const headers = signHeaders({
+      method: 'PUT', url, payloadHash: 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER', credentials: { accessKeyId: 'alice', secretAccessKey: 'alice/secret+key=' },
+      headers: { 'content-encoding': 'aws-chunked', 'x-amz-decoded-content-length': String(payload.length), 'x-amz-trailer': 'x-amz-checksum-crc32' },
+    });
+    const req = request('PUT', '/b/trailer.txt', Object.entries(headers));
+    const v = verifySigV4(req, keys);
+    const { key, amzDate, scope, seedSignature } = v.signing;
+    const h = (b: Buffer | string) => sha256Hex(b);
+    const sig1 = signatureOf(key, `AWS4-HMAC-SHA256-PAYLOAD\n${amzDate}\n${scope}\n${seedSignature}\n${h('')}\n${h(payload)}`);
+    const sig0 = signatureOf(key, `AWS4-HMAC-SHA256-PAYLOAD\n${amzDate}\n${scope}\n${sig1}\n${h('')}\n${h('')}`);
+    const { crc32 } = await import('node:zlib');
+    const wire = { checksum: Buffer.from((crc32(payload) >>> 0).toString(16).padStart(8, '0'), 'hex').toString('base64'), trailerSig: '' };
+    wire.trailerSig = signatureOf(key, `AWS4-HMAC-SHA256-TRAILER\n${amzDate}\n${scope}\n${sig0}\n${h(`x-amz-checksum-crc32:${wire.checksum}\n`)}`);
+    mutate(wire);
+    const body = Buffer.concat([
+      Buffer.from(`${payload.length.toString(16)};chunk-signature=${sig1}\r\n`), payload, Buffer.from('\r\n'),
+      Buffer.from(`0;chunk-signature=${sig0}\r\nx-amz-checksum-crc32:${wire.checksum}\r\nx-amz-trailer-signature:${wire.trailerSig}\r\n\r\n`),
+    ]);
+    attachStreamSigning(req.headers, v.signing, 'alice');
+    const { streams, verifier } = bodyDecodersFor(req.headers);
+    await pipeline([Readable.from([body]), ...streams, verifier, new Writable({ write: (_c, _e, cb) => cb() })]);
+  };
+  await run();
+  await assert.rejects(run((w) => (w.trailerSig = w.trailerSig.replace(/^./, (c) => (c === '0' ? '1' : '0')))), (e: unknown) => e instanceof S3Error && e.code === 'SignatureDoesNotMatch');
+  // A changed checksum under the old signature: the signature fails first.
+  await assert.rejects(run((w) => (w.checksum = 'AAAAAA==')), (e: unknown) => e instanceof S3Error && e.code === 'SignatureDoesNotMatch');
+});
