@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { AssumeRoleWithWebIdentityCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
@@ -14,7 +14,7 @@ import { loadClusterSecret } from '../../src/server/clusterSecret.js';
 import { rawRequest } from '../helpers/http.js';
 import { bodyOf, s3Error } from '../helpers/s3.js';
 import { OidcProvider } from '../helpers/oidcProvider.js';
-import { REPO_ROOT, type RunningWorker, startWorker } from '../helpers/worker.js';
+import { REPO_ROOT, runCli, type RunningWorker, startWorker } from '../helpers/worker.js';
 
 const PYTHON = '/usr/bin/python3';
 
@@ -181,6 +181,65 @@ describe('OIDC mode', { timeout: 300_000 }, () => {
       assert.equal(status, '400', xml);
       assert.match(xml, new RegExp(`^<\\?xml version="1.0" encoding="UTF-8"\\?>\\n<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>${code}</Code><Message>[^<]+</Message></Error><RequestId>\\w+</RequestId></ErrorResponse>$`), body);
     }
+  });
+});
+
+describe('OIDC groups in the policy and for the admin API', { timeout: 300_000 }, () => {
+  let idp: OidcProvider;
+  let w: RunningWorker;
+  let dir: string;
+
+  before(async () => {
+    idp = await OidcProvider.start();
+    dir = mkdtempSync(join(tmpdir(), 'strata-oidc-policy-'));
+    writeFileSync(join(dir, 'policy.json'), JSON.stringify({ rules: [
+      { principals: ['group:writers'], actions: ['*'], buckets: ['data'] },
+      { principals: ['group:readers'], actions: ['read', 'list'], buckets: ['data'] },
+    ] }));
+    w = await startWorker({ conf: { ...oidcConf(idp), 'strata.security.authorization.policy.file': join(dir, 'policy.json'), 'strata.security.admin.users': 'group:admins' } });
+  });
+  after(async () => {
+    await w?.stop();
+    await idp?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function assume(sub: string, groups: string[]) {
+    const sts = new STSClient({ endpoint: w.s3Url, region: 'us-east-1', maxAttempts: 1 });
+    try {
+      return (await sts.send(new AssumeRoleWithWebIdentityCommand({ RoleArn: 'arn:aws:iam::000000000000:role/x', RoleSessionName: sub, WebIdentityToken: await idp.idToken({ sub, groups }) }))).Credentials!;
+    } finally {
+      sts.destroy();
+    }
+  }
+
+  test('the groups of the token decide, for Bearer requests and for temporary credentials', async () => {
+    const c = await assume('wendy', ['writers']);
+    const s3 = new S3Client({ endpoint: w.s3Url, forcePathStyle: true, region: 'us-east-1', maxAttempts: 1,
+      credentials: { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! } });
+    try {
+      await s3.send(new PutObjectCommand({ Bucket: 'data', Key: 'policy/w.txt', Body: 'written by a writer' }));
+    } finally {
+      s3.destroy();
+    }
+    const reader = `Bearer ${await idp.idToken({ sub: 'rita', groups: ['readers'] })}`;
+    let a = await rawRequest(w.s3Port, 'GET', '/data/policy/w.txt', undefined, { authorization: reader });
+    assert.equal(a.body, 'written by a writer');
+    a = await rawRequest(w.s3Port, 'PUT', '/data/policy/r.txt', 'no', { authorization: reader });
+    assert.equal(a.status, 403);
+    assert.equal(codeOf(a.body), 'AccessDenied');
+    a = await rawRequest(w.s3Port, 'GET', '/data/policy/w.txt', undefined, { authorization: `Bearer ${await idp.idToken({ sub: 'nobody' })}` });
+    assert.equal(a.status, 403, 'no group, no rule');
+  });
+
+  test('temporary credentials of a member of an admin group sign CLI admin requests', async () => {
+    const env = (c: Awaited<ReturnType<typeof assume>>) => ({ ...process.env, AWS_ACCESS_KEY_ID: c.AccessKeyId!, AWS_SECRET_ACCESS_KEY: c.SecretAccessKey!, AWS_SESSION_TOKEN: c.SessionToken! });
+    const admin = await runCli(['mount', 'list', '--worker', `127.0.0.1:${w.webPort}`], env(await assume('ada', ['admins'])));
+    assert.equal(admin.code, 0, admin.stderr);
+    assert.match(admin.stdout, /data/);
+    const other = await runCli(['mount', 'list', '--worker', `127.0.0.1:${w.webPort}`], env(await assume('wendy', ['writers'])));
+    assert.notEqual(other.code, 0);
+    assert.match(other.stderr, /AccessDenied|not in strata.security.admin.users/);
   });
 });
 
