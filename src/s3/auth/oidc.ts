@@ -49,8 +49,13 @@ type KeySet = ReturnType<typeof createRemoteJWKSet>;
 /** ID tokens are signed with the issuer's published (public) keys: never HMAC, never none. */
 const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
 
+/** Verified tokens remembered (Bearer clients send the same one on every request). */
+const CACHE_ENTRIES = 10_000;
+
 export class OidcVerifier {
   private keys?: Promise<KeySet>;
+  /** token -> identity and until when it holds (its exp plus the leeway); oldest first. */
+  private readonly verified = new Map<string, { id: OidcIdentity; untilMs: number }>();
   private readonly agent: HttpAgent | HttpsAgent;
 
   constructor(readonly settings: OidcSettings) {
@@ -63,6 +68,9 @@ export class OidcVerifier {
 
   /** The identity a token names, or TokenRejected. */
   async verify(token: string): Promise<OidcIdentity> {
+    const hit = this.verified.get(token);
+    if (hit && Date.now() < hit.untilMs) return hit.id;
+    if (hit) this.verified.delete(token);
     if (!/^[\w-]+\.[\w-]+\.[\w-]+$/.test(token)) throw new TokenRejected('invalid', 'The token is not a signed JWT.');
     const keys = await this.keySet();
     let payload: JWTPayload;
@@ -82,13 +90,20 @@ export class OidcVerifier {
       throw new TokenRejected('invalid', `The token has no "${this.settings.userClaim}" claim (strata.security.oidc.user.claim).`);
     }
     const auds = Array.isArray(payload.aud) ? payload.aud : [payload.aud ?? ''];
-    return {
+    const id: OidcIdentity = {
       user,
       groups: groupsOf(payload[this.settings.groupsClaim]),
       subject: payload.sub ?? user,
       audience: auds.find((a) => this.settings.audiences.includes(a)) ?? '',
       issuer: this.settings.issuer,
     };
+    this.remember(token, id, (payload.exp! + this.settings.clockToleranceSec) * 1000);
+    return id;
+  }
+
+  private remember(token: string, id: OidcIdentity, untilMs: number): void {
+    if (this.verified.size >= CACHE_ENTRIES) this.verified.delete(this.verified.keys().next().value!);
+    this.verified.set(token, { id, untilMs });
   }
 
   close(): void {

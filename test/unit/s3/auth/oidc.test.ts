@@ -122,3 +122,13 @@ test('an https issuer signed by a private CA is trusted with strata.security.oid
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a remembered token stops being accepted when it expires', async () => {
+  const v = verifier({ clockToleranceSec: 0 });
+  const token = await idp.idToken({ sub: 'brief', ttl: 2 });
+  assert.equal((await v.verify(token)).user, 'brief');
+  assert.equal((await v.verify(token)).user, 'brief', 'the second time from memory');
+  const exp = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()).exp as number;
+  await new Promise((r) => setTimeout(r, Math.max(0, exp * 1000 - Date.now()) + 200));
+  await rejected(v.verify(token), 'expired');
+});
