@@ -159,6 +159,28 @@ describe('OIDC mode', { timeout: 300_000 }, () => {
     }
   });
 
+  test('AWS CLI: sts assume-role-with-web-identity, then aws s3 cp and ls with the credentials', async () => {
+    const env = { PATH: '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null', AWS_DEFAULT_REGION: 'us-east-1' };
+    const aws = (args: string[], extra: Record<string, string> = {}) => new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile('/usr/bin/aws', [...args, '--endpoint-url', w.s3Url], { env: { ...env, ...extra }, timeout: 120_000 }, (err, stdout, stderr) => {
+        resolve({ code: err ? Number((err as { code?: unknown }).code) || -1 : 0, stdout: String(stdout), stderr: String(stderr) });
+      });
+    });
+    const r = await aws(['sts', 'assume-role-with-web-identity', '--role-arn', 'arn:aws:iam::000000000000:role/x', '--role-session-name', 'cli',
+      '--web-identity-token', await idp.idToken({ sub: 'cli-user' }), '--output', 'json']);
+    assert.equal(r.code, 0, r.stderr);
+    const c = JSON.parse(r.stdout).Credentials;
+    const creds = { AWS_ACCESS_KEY_ID: c.AccessKeyId, AWS_SECRET_ACCESS_KEY: c.SecretAccessKey, AWS_SESSION_TOKEN: c.SessionToken };
+    const cp = await aws(['s3', 'cp', join(REPO_ROOT, 'package.json'), 's3://data/from-cli/package.json'], creds);
+    assert.equal(cp.code, 0, cp.stderr);
+    const ls = await aws(['s3', 'ls', 's3://data/from-cli/'], creds);
+    assert.match(ls.stdout, /package\.json/);
+    const bad = await aws(['sts', 'assume-role-with-web-identity', '--role-arn', 'arn:aws:iam::000000000000:role/x', '--role-session-name', 'cli',
+      '--web-identity-token', await idp.foreignToken()]);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /InvalidIdentityToken/);
+  });
+
   test('curl: the query form, and STS errors as STS gives them', async () => {
     const token = await idp.idToken({ sub: 'dave' });
     let r = await curl('-X', 'POST', `${w.s3Url}/?Action=AssumeRoleWithWebIdentity&Version=2011-06-15&DurationSeconds=3600&WebIdentityToken=${token}`);
