@@ -2,13 +2,13 @@
 // large file, `s3 presign` used with curl) and boto3 (/usr/bin/python3: put/get/list, multipart,
 // presigned GET and PUT URLs used with curl).
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { REPO_ROOT, type RunningWorker, startWorker } from '../helpers/worker.js';
+import { freePort, REPO_ROOT, type RunningWorker, startWorker } from '../helpers/worker.js';
 
 const USER = { accessKeyId: 'AKIDCLI', secretAccessKey: 'cli/Secret+With=Chars' };
 
@@ -28,13 +28,28 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<
 describe('SIGV4 mode: AWS CLI, boto3, curl', { timeout: 600_000 }, () => {
   let w: RunningWorker;
   let dir: string;
+  let httpsPort: number;
   const awsEnv = { AWS_ACCESS_KEY_ID: USER.accessKeyId, AWS_SECRET_ACCESS_KEY: USER.secretAccessKey, AWS_DEFAULT_REGION: 'us-east-1', AWS_PAGER: '' };
   const aws = (...args: string[]) => run('/usr/bin/aws', ['--endpoint-url', w.s3Url, ...args], awsEnv);
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'strata-sigv4-clients-'));
     writeFileSync(join(dir, 'credentials'), `${USER.accessKeyId} ${USER.secretAccessKey} cliuser\n`);
-    w = await startWorker({ conf: { 'strata.security.authentication.type': 'SIGV4', 'strata.security.credentials.file': join(dir, 'credentials') } });
+    execFileSync('openssl', [
+      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=strata-sigv4',
+      '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-addext', 'basicConstraints=critical,CA:TRUE',
+      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
+    ], { stdio: 'ignore' });
+    httpsPort = await freePort();
+    w = await startWorker({
+      conf: {
+        'strata.security.authentication.type': 'SIGV4',
+        'strata.security.credentials.file': join(dir, 'credentials'),
+        'strata.security.tls.cert.file': join(dir, 'cert.pem'),
+        'strata.security.tls.key.file': join(dir, 'key.pem'),
+        'strata.worker.s3.https.port': String(httpsPort),
+      },
+    });
   });
   after(async () => {
     await w?.stop();
@@ -95,5 +110,19 @@ describe('SIGV4 mode: AWS CLI, boto3, curl', { timeout: 600_000 }, () => {
     // The same URL with a different method is refused.
     const wrongMethod = await run('curl', ['-sS', '-X', 'DELETE', urls.get]);
     assert.match(wrongMethod.stdout, /SignatureDoesNotMatch/);
+  });
+
+  test('AWS CLI over HTTPS (unsigned payloads with checksums), host with port signed', async () => {
+    const https = (...args: string[]) => run('/usr/bin/aws', ['--endpoint-url', `https://localhost:${httpsPort}`, '--ca-bundle', join(dir, 'cert.pem'), ...args], awsEnv);
+    const src = join(dir, 'tls.bin');
+    const body = randomBytes(9 * 1024 * 1024);
+    writeFileSync(src, body);
+    const up = await https('s3', 'cp', src, 's3://data/tls/over https+1.bin');
+    assert.equal(up.code, 0, up.stderr);
+    const down = await https('s3', 'cp', 's3://data/tls/over https+1.bin', join(dir, 'tls.back'));
+    assert.equal(down.code, 0, down.stderr);
+    assert.ok(readFileSync(join(dir, 'tls.back')).equals(body));
+    const wrong = await run('/usr/bin/aws', ['--endpoint-url', `https://localhost:${httpsPort}`, '--ca-bundle', join(dir, 'cert.pem'), 's3', 'ls', 's3://data/'], { ...awsEnv, AWS_SECRET_ACCESS_KEY: 'nope' });
+    assert.match(wrong.stderr, /SignatureDoesNotMatch/);
   });
 });

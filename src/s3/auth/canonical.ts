@@ -132,7 +132,8 @@ const KEY_CACHE_MAX = 1024;
 
 /** kSigning = HMAC(HMAC(HMAC(HMAC("AWS4"+secret, date), region), service), "aws4_request"). */
 export function signingKey(secret: string, date: string, region: string, service: string): Buffer {
-  const id = `${sha256Hex(secret)}/${date}/${region}/${service}`;
+  // Held in memory like the secret itself; never logged.
+  const id = `${date}/${region}/${service}/${secret}`;
   const hit = keyCache.get(id);
   if (hit) return hit;
   const k = hmac(hmac(hmac(hmac('AWS4' + secret, date), region), service), 'aws4_request');

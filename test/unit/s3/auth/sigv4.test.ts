@@ -331,3 +331,22 @@ test('STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER: chunks and the trailer signatu
   // A changed checksum under the old signature: the signature fails first.
   await assert.rejects(run((w) => (w.checksum = 'AAAAAA==')), (e: unknown) => e instanceof S3Error && e.code === 'SignatureDoesNotMatch');
 });
+
+test('any change to the path, the query or a signed header after signing is refused', () => {
+  const base = signed({ url: 'http://127.0.0.1:9000/bucket/dir/a%20b?list-type=2&prefix=x', headers: { 'x-amz-meta-k': 'v', range: 'bytes=0-9' } });
+  fc.assert(
+    fc.property(fc.constantFrom('path', 'query', 'meta', 'range', 'method'), fc.string({ minLength: 1, maxLength: 3 }).filter((s) => /^[a-z0-9]+$/.test(s)), (what, extra) => {
+      const r: SignedRequest = { ...base, headers: { ...base.headers }, rawHeaders: [...base.rawHeaders] };
+      if (what === 'path') r.url = r.url!.replace('/dir/', `/dir${extra}/`);
+      if (what === 'query') r.url = `${r.url}&${extra}=1`;
+      if (what === 'method') r.method = 'DELETE';
+      if (what === 'meta' || what === 'range') {
+        const name = what === 'meta' ? 'x-amz-meta-k' : 'range';
+        const i = r.rawHeaders.findIndex((h, j) => j % 2 === 0 && h.toLowerCase() === name);
+        (r.rawHeaders as string[])[i + 1] += extra;
+      }
+      assert.equal(s3Error(() => verifySigV4(r, keys)).code, 'SignatureDoesNotMatch');
+    }),
+    { numRuns: 500 },
+  );
+});
