@@ -4,6 +4,7 @@
 // worker with the same secret), knows them without shared state.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Credential, CredentialSource } from './credentials.js';
+import { makeCredential } from './credentialsFile.js';
 
 /** What an issued set of temporary credentials is. */
 export interface IssuedCredentials {
@@ -30,9 +31,13 @@ const TOKEN_VERSION = 'strata1';
 const KEY_PREFIX = 'ASIA';
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
+/** Session tokens already checked, per process (a client sends the same one on every request). */
+const CACHE_ENTRIES = 10_000;
+
 export class TemporaryCredentials implements CredentialSource {
   private readonly tokenKey: Buffer;
   private readonly secretKey: Buffer;
+  private readonly checked = new Map<string, Credential>();
 
   constructor(clusterSecret: Buffer) {
     if (clusterSecret.length === 0) throw new Error('temporary credentials need a non-empty cluster secret');
@@ -62,16 +67,19 @@ export class TemporaryCredentials implements CredentialSource {
    */
   lookup(accessKeyId: string, sessionToken?: string): Credential | undefined {
     if (!sessionToken) return undefined;
+    const known = this.checked.get(sessionToken);
+    if (known) return known.accessKeyId === accessKeyId ? known : undefined;
     const claims = this.readToken(sessionToken);
     if (!claims || claims.k !== accessKeyId) return undefined;
-    return {
-      accessKeyId,
-      secretAccessKey: this.secretFor(accessKeyId, claims.e),
-      user: claims.u,
+    // The secret is non-enumerable, as for the credentials file: logging a Credential never shows it.
+    const credential = makeCredential(accessKeyId, this.secretFor(accessKeyId, claims.e), claims.u, {
       groups: claims.g,
       sessionToken,
       expiresAt: new Date(claims.e * 1000),
-    };
+    });
+    if (this.checked.size >= CACHE_ENTRIES) this.checked.delete(this.checked.keys().next().value!);
+    this.checked.set(sessionToken, credential);
+    return credential;
   }
 
   private readToken(token: string): TokenClaims | undefined {

@@ -1,6 +1,7 @@
 // Stateless temporary credentials: what one instance issues, another with the same secret knows.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { inspect } from 'node:util';
 import { CredentialChain } from '../../../../src/s3/auth/credentials.js';
 import { TemporaryCredentials } from '../../../../src/s3/auth/temporaryCredentials.js';
 
@@ -69,4 +70,14 @@ test('expired credentials are still recognised, with their expiry, so the verifi
   const c = t.issue('alice', [], new Date(Date.now() - 1000));
   const found = t.lookup(c.accessKeyId, c.sessionToken);
   assert.ok(found?.expiresAt && found.expiresAt.getTime() < Date.now());
+});
+
+test('the secret of a found credential does not show when it is logged or serialized', () => {
+  const t = new TemporaryCredentials(secret);
+  const c = t.issue('alice', [], inAnHour());
+  const found = t.lookup(c.accessKeyId, c.sessionToken)!;
+  assert.equal(found.secretAccessKey, c.secretAccessKey);
+  assert.ok(!JSON.stringify(found).includes(c.secretAccessKey));
+  assert.ok(!inspect(found).includes(c.secretAccessKey));
+  assert.equal(t.lookup(c.accessKeyId, c.sessionToken), found, 'the second lookup from memory');
 });
