@@ -10,6 +10,7 @@ import { uploadPart } from './uploadPart.js';
 import { uploadPartCopy } from './uploadPartCopy.js';
 import { completeMultipartUpload } from './completeMultipartUpload.js';
 import { abortMultipartUpload } from './abortMultipartUpload.js';
+import { assumeRoleWithWebIdentity } from './assumeRoleWithWebIdentity.js';
 import { listParts } from './listParts.js';
 import { listMultipartUploads } from './listMultipartUploads.js';
 import { deleteBucketTagging } from './deleteBucketTagging.js';
@@ -74,6 +75,7 @@ const ACTIONS: Record<ActionName, Action> = {
   CompleteMultipartUpload: completeMultipartUpload,
   AbortMultipartUpload: abortMultipartUpload,
   ListParts: listParts,
+  AssumeRoleWithWebIdentity: assumeRoleWithWebIdentity,
   Unsupported: notImplemented,
 };
 
@@ -112,6 +114,8 @@ export const ACTION_CATEGORIES: Record<ActionName, Category> = {
   CompleteMultipartUpload: 'write',
   AbortMultipartUpload: 'write',
   ListParts: 'list',
+  // No bucket: the policy lets it through; the ID token in it is the check.
+  AssumeRoleWithWebIdentity: 'read',
   Unsupported: 'read',
 };
 

@@ -17,6 +17,8 @@ export type ActionName =
   | 'GetObjectAttributes'
   | 'CreateMultipartUpload' | 'UploadPart' | 'UploadPartCopy' | 'CompleteMultipartUpload'
   | 'AbortMultipartUpload' | 'ListParts'
+  /** STS on the S3 port (POST / with a form, or ?Action=...): the action reads which STS call it is. */
+  | 'AssumeRoleWithWebIdentity'
   /** A known S3 sub-resource Strata does not serve: answered NotImplemented. */
   | 'Unsupported';
 
@@ -81,6 +83,7 @@ export function parseEndpoint(method: string, url: string): Endpoint {
 
   const m = method.toUpperCase();
   if (bucket === '') {
+    if (m === 'POST' || (m === 'GET' && 'Action' in query)) return { action: 'AssumeRoleWithWebIdentity', bucket, key, query };
     if (m === 'GET' || m === 'HEAD') return { action: 'ListBuckets', bucket, key, query };
     throw methodNotAllowed(m);
   }

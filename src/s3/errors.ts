@@ -59,6 +59,15 @@ export const ERROR_TABLE = {
   InvalidEncryptionAlgorithmError: [400, 'The encryption request you specified is not valid.'],
   ObjectNameConflict: [409, 'An object and a folder of the same name cannot both exist on this mount.'],
   InvalidObjectName: [400, 'The object key is not valid on this mount.'],
+  // STS (AssumeRoleWithWebIdentity); rendered as STS's <ErrorResponse> when the error says so.
+  ExpiredTokenException: [400, 'Token has expired.'],
+  IDPCommunicationError: [400, 'The request could not be fulfilled because the identity provider (IDP) that was asked to verify the incoming identity token could not be reached.'],
+  InvalidAction: [400, 'The action or operation requested is invalid.'],
+  InvalidIdentityToken: [400, 'The web identity token that was passed could not be validated.'],
+  InvalidParameterValue: [400, 'An invalid or out-of-range value was supplied for the input parameter.'],
+  MissingAction: [400, 'The request is missing an action or a required parameter.'],
+  MissingParameter: [400, 'A required parameter for the specified action is not supplied.'],
+  ValidationError: [400, 'The input fails to satisfy the constraints specified by an AWS service.'],
 } as const satisfies Record<string, readonly [number, string]>;
 
 export type S3ErrorCode = keyof typeof ERROR_TABLE;
@@ -70,11 +79,13 @@ export class S3Error extends Error {
   readonly fields: Record<string, string>;
   /** Extra response headers (e.g. Allow on 405, x-amz-... on redirects). */
   readonly headers: Record<string, string>;
+  /** Answered by the STS action: rendered as STS's <ErrorResponse>, not S3's <Error>. */
+  readonly sts: boolean;
 
   constructor(
     code: S3ErrorCode,
     message?: string,
-    extra: { fields?: Record<string, string>; headers?: Record<string, string> } = {},
+    extra: { fields?: Record<string, string>; headers?: Record<string, string>; sts?: boolean } = {},
   ) {
     const [status, defaultMessage] = ERROR_TABLE[code];
     super(message ?? defaultMessage);
@@ -83,7 +94,14 @@ export class S3Error extends Error {
     this.status = status;
     this.fields = extra.fields ?? {};
     this.headers = extra.headers ?? {};
+    this.sts = extra.sts ?? false;
   }
+}
+
+/** Any thrown value as an error of the STS API (same code and message, STS's document). */
+export function toStsError(e: unknown): S3Error {
+  const s = toS3Error(e);
+  return s.sts ? s : new S3Error(s.code, s.message, { fields: s.fields, headers: s.headers, sts: true });
 }
 
 export function isS3Error(e: unknown): e is S3Error {

@@ -176,7 +176,7 @@ export function createS3Handler(opts: HandlerOptions): (req: IncomingMessage, re
         const target = pathStyleTarget(url, req.headers.host, opts.virtualHostDomains);
         r.endpoint = refineWithHeaders(parseEndpoint(req.method ?? 'GET', target), req.headers);
         action = r.endpoint.action;
-        r.identity = opts.authenticate ? opts.authenticate(req, r.endpoint) : identifySimple(req.headers.authorization, r.endpoint.query);
+        r.identity = opts.authenticate ? await opts.authenticate(req, r.endpoint) : identifySimple(req.headers.authorization, r.endpoint.query);
         opts.authorize?.(r);
         await opts.actions[r.endpoint.action](r);
       } catch (e) {

@@ -43,6 +43,15 @@ export function errorDocument(e: S3Error, resource: string, requestId: string): 
   return XML_DECLARATION + errorElement(e, resource, requestId);
 }
 
+/** STS's error document: <ErrorResponse><Error><Type/><Code/><Message/></Error><RequestId/></ErrorResponse>. */
+export function stsErrorDocument(e: S3Error, requestId: string): string {
+  const type = e.status >= 500 ? 'Receiver' : 'Sender';
+  return (
+    `${XML_DECLARATION}<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>${type}</Type>` +
+    `<Code>${e.code}</Code><Message>${escapeXml(e.message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`
+  );
+}
+
 /** Renders an error as S3 does: <Error><Code/><Message/><Resource/><RequestId/></Error>, no body on HEAD or 304. */
 export function sendError(t: ResponseTarget, error: unknown): S3Error {
   const e = toS3Error(error);
@@ -52,7 +61,7 @@ export function sendError(t: ResponseTarget, error: unknown): S3Error {
     res.destroy(e);
     return e;
   }
-  const body = Buffer.from(errorDocument(e, t.resource, t.requestId), 'utf8');
+  const body = Buffer.from(e.sts ? stsErrorDocument(e, t.requestId) : errorDocument(e, t.resource, t.requestId), 'utf8');
   for (const [k, v] of Object.entries(e.headers)) res.setHeader(k, v);
   const noBody = t.isHead || e.status === 304;
   if (noBody) {
@@ -60,7 +69,7 @@ export function sendError(t: ResponseTarget, error: unknown): S3Error {
     res.writeHead(e.status, e.status === 304 ? {} : { 'Content-Length': '0' });
     res.end();
   } else {
-    res.writeHead(e.status, { 'Content-Type': 'application/xml', 'Content-Length': String(body.length) });
+    res.writeHead(e.status, { 'Content-Type': e.sts ? 'text/xml' : 'application/xml', 'Content-Length': String(body.length) });
     res.end(body);
   }
   return e;

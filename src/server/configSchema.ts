@@ -82,6 +82,18 @@ export const CONFIG_SCHEMA: readonly KeyDef[] = [
   K('strata.security.credentials.file', 'string', '', 'Key pairs for SIGV4/OIDC mode: one "ACCESS_KEY SECRET_KEY [USER]" per line, # comments; USER defaults to the access key. Re-read when it changes.'),
   K('strata.security.authorization.policy.file', 'string', '', 'JSON policy of who may read, write, list or administer which buckets and prefixes (docs/security.md); empty allows everything. Re-read when it changes.'),
   K('strata.security.admin.users', 'list', '', 'Users (or group:<name>) allowed to use the admin API (/api/v1/) in SIGV4/OIDC mode, comma-separated; in SIMPLE mode the admin API is open.'),
+  // OIDC (strata.security.authentication.type=OIDC; docs/security.md)
+  K('strata.security.oidc.issuer', 'string', '', 'OpenID Connect issuer URL, exactly as tokens carry it in iss; its keys are found by discovery at <issuer>/.well-known/openid-configuration.'),
+  K('strata.security.oidc.audience', 'list', '', 'Client id(s) accepted in the aud claim of ID tokens, comma-separated (required in OIDC mode).'),
+  K('strata.security.oidc.user.claim', 'string', 'sub', 'Claim naming the user a token acts as (sub: stable and unique per issuer; preferred_username or email read better but may change or repeat).'),
+  K('strata.security.oidc.groups.claim', 'string', 'groups', 'Claim listing the groups of the user (an array of strings, or one string), for authorization.'),
+  K('strata.security.oidc.ca.file', 'string', '', "PEM file of the CA(s) to trust for an https issuer with a private CA; empty trusts the system's CAs."),
+  K('strata.security.oidc.clock.tolerance', 'duration', '30s', 'Leeway when checking the exp, nbf and iat claims of ID tokens.'),
+  K('strata.security.oidc.jwks.refresh.cooldown', 'duration', '30s', "Least time between two fetches of the issuer's JWKS caused by tokens naming an unknown key id."),
+  K('strata.security.oidc.timeout', 'duration', '10s', 'Longest wait for the issuer (discovery document, JWKS).'),
+  K('strata.security.sts.duration.default', 'duration', '1h', 'Lifetime of temporary credentials from AssumeRoleWithWebIdentity without DurationSeconds.'),
+  K('strata.security.sts.duration.min', 'duration', '15min', 'Smallest DurationSeconds accepted by AssumeRoleWithWebIdentity (AWS: 900 s).'),
+  K('strata.security.sts.duration.max', 'duration', '12h', 'Largest DurationSeconds accepted by AssumeRoleWithWebIdentity (AWS: 43200 s).'),
   // Cluster
   K('strata.worker.membership.manager.type', 'enum', 'STATIC', 'STATIC (workers listed in configuration) or ETCD.', { values: ['STATIC', 'ETCD'] }),
   K('strata.cluster.secret', 'string', '', 'Shared secret that signs forwarded requests, redirect tokens and temporary credentials; when empty, generated once and kept in <work dir>/cluster.secret (in etcd in ETCD mode).'),

@@ -31,6 +31,7 @@ import { errorDocument } from '../s3/respond.js';
 import type { Config } from './config.js';
 import { lookupKey } from './configSchema.js';
 import { S3_OPTION_DEFAULTS } from '../ufs/s3/s3Options.js';
+import { type OidcSetup, oidcSetup } from './oidcSetup.js';
 import { ChildSiblings, PrimarySiblings } from './processGroup.js';
 import { adminCheckOf, type Security, securityOf } from './security.js';
 
@@ -133,7 +134,14 @@ export class Worker {
       });
     }
     const security = securityOf(config, logger);
-    const s3Listeners = role === 'primary' ? [] : createS3Listeners(config, logger, objects, multipart, metrics, reportFailure, security);
+    // OIDC: Bearer tokens and STS in front of the SigV4 verifier, whose chain learns the temporary
+    // credentials. Made in every process (the primary too: it makes the cluster secret file before forking).
+    const oidc = await oidcSetup(config, workDir, security.authenticate);
+    if (oidc) {
+      security.credentials.add(oidc.sts.credentials);
+      security.authenticate = oidc.authenticate;
+    }
+    const s3Listeners = role === 'primary' ? [] : createS3Listeners(config, logger, objects, multipart, metrics, reportFailure, security, oidc);
 
     let worker: Worker | undefined;
     const aggregator = role === 'primary' ? new AggregatorRegistry() : undefined;
@@ -260,6 +268,7 @@ function createS3Listeners(
   metrics: Metrics,
   reportFailure: (e: FailureEntry) => void,
   security: Security,
+  oidc?: OidcSetup,
 ): S3Listener[] {
   const settings: S3Settings = {
     maxMetadataBytes: config.bytes('strata.worker.s3.header.metadata.max.size'),
@@ -269,7 +278,7 @@ function createS3Listeners(
     maxXmlBytes: 4 * 1024 * 1024,
   };
   const handler = createS3Handler({
-    actions: buildActionTable({ objects, multipart, settings }),
+    actions: buildActionTable({ objects, multipart, settings, sts: oidc?.sts }),
     logger,
     accessLogging: config.bool('strata.worker.s3.access.logging.enabled'),
     onlyHttps: config.bool('strata.worker.s3.only.https.access'),

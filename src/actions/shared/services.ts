@@ -1,6 +1,8 @@
 // What actions are given: the object service and the S3 settings from configuration.
 import type { MultipartService } from '../../objects/multipart.js';
 import type { ObjectService } from '../../objects/objectService.js';
+import type { OidcVerifier } from '../../s3/auth/oidc.js';
+import type { TemporaryCredentials } from '../../s3/auth/temporaryCredentials.js';
 
 export interface S3Settings {
   /** Largest user metadata (names + values, bytes). */
@@ -17,4 +19,15 @@ export interface Services {
   objects: ObjectService;
   multipart: MultipartService;
   settings: S3Settings;
+  /** STS AssumeRoleWithWebIdentity: present in OIDC mode only. */
+  sts?: StsService;
+}
+
+export interface StsService {
+  oidc: OidcVerifier;
+  credentials: TemporaryCredentials;
+  /** Lifetimes of issued credentials, seconds. */
+  defaultSeconds: number;
+  minSeconds: number;
+  maxSeconds: number;
 }

@@ -11,7 +11,7 @@ import { identifySimple, type Identity } from './simple.js';
 import { attachStreamSigning, verifySigV4 } from './sigv4.js';
 
 export type AuthenticationType = 'SIMPLE' | 'SIGV4' | 'OIDC';
-export type Authenticator = (req: IncomingMessage, endpoint: Endpoint) => Identity;
+export type Authenticator = (req: IncomingMessage, endpoint: Endpoint) => Identity | Promise<Identity>;
 
 /**
  * SIMPLE: the named user, unchecked. SIGV4 and OIDC: a verified SigV4 signature (header or

@@ -22,6 +22,9 @@ const cases: Array<[string, string, string, string?, string?]> = [
   ['DELETE', '/bucket?tagging', 'DeleteBucketTagging', 'bucket', ''],
   ['GET', '/bucket?uploads&max-uploads=3', 'ListMultipartUploads', 'bucket', ''],
   ['POST', '/bucket?delete', 'DeleteObjects', 'bucket', ''],
+  // STS on the S3 port: a form POST to /, or the query form.
+  ['POST', '/', 'AssumeRoleWithWebIdentity', '', ''],
+  ['GET', '/?Action=AssumeRoleWithWebIdentity&Version=2011-06-15', 'AssumeRoleWithWebIdentity', '', ''],
   ['GET', '/bucket/my-image.jpg', 'GetObject', 'bucket', 'my-image.jpg'],
   ['HEAD', '/bucket/my-image.jpg', 'HeadObject', 'bucket', 'my-image.jpg'],
   ['PUT', '/bucket/my-image.jpg', 'PutObject', 'bucket', 'my-image.jpg'],
@@ -77,7 +80,6 @@ test('malformed requests are S3 errors', () => {
     }
   };
   assert.equal(code('GET', '/b/%E0%A4%A'), 'InvalidURI');
-  assert.equal(code('POST', '/'), 'MethodNotAllowed');
   assert.equal(code('PATCH', '/b/k'), 'MethodNotAllowed');
   assert.equal(code('POST', '/b/k'), 'MethodNotAllowed');
   assert.equal(code('GET', `/b/${'k'.repeat(1025)}`), 'KeyTooLongError');
