@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// strata: worker start | mount add/list/remove | status | conf get/list/docs
+// strata: worker start | mount add/list/remove | status | cache stats/free/load | conf get/list/docs
 import { Command, Option } from 'commander';
 import { Config } from '../server/config.js';
 import { configDocument } from '../server/configSchema.js';
 import { Worker } from '../server/worker.js';
 import type { WorkerStatus } from '../metrics/adminServer.js';
 import { renderStatus } from './statusText.js';
+import { addCacheCommands } from './cacheCommands.js';
 
 const program = new Command();
 program.name('strata').description('Strata: a caching S3 gateway over existing storage').showHelpAfterError();
@@ -122,6 +123,13 @@ withConfigOptions(program.command('status').description("print a worker's status
     }
     console.log(renderStatus(s));
   });
+
+// ---- cache ---------------------------------------------------------------------------
+
+addCacheCommands(program.command('cache').description("the page cache of a running worker: stats, free, load"), withConfigOptions, (opts) => {
+  const base = adminUrl(loadConfig(opts), opts.worker as string | undefined);
+  return { base, call: (method, path, body) => callAdmin(base, method, path, body) };
+});
 
 // ---- conf -----------------------------------------------------------------------------
 

@@ -1,0 +1,387 @@
+// The cache in front of one mount's under-storage, as an UnderStorage itself, so the object
+// service needs no change to use it and it works over any adapter.
+//
+// Reads: object status comes from the metadata cache while it is younger than the sync interval
+// (strata.user.file.metadata.sync.interval: -1 never re-check, 0 always); the bytes come from
+// cached pages of that exact version, and missing pages are fetched from the under-storage as
+// ranged reads of whole pages. A page fetched for one version is never mixed with another: a fetch
+// that finds the object changed refreshes the status and starts over (before anything was sent).
+// Writes are CACHE_THROUGH: the under-storage first, then the cached status and pages follow.
+import { Readable, type Writable } from 'node:stream';
+import { StorageError } from '../ufs/errors.js';
+import type { SendableBody } from '../ufs/fileBody.js';
+import type {
+  BodySource, ByteRange, ChangeCheck, ListPage, ListRequest, ObjectMeta, ObjectRead, ObjectStatus, PartInfo, UnderStorage, UploadInfo, WrittenObject,
+} from '../ufs/ufs.js';
+import { fileRef, type FileRef, type PageFetch, type PageStore } from './pageStore.js';
+
+export interface CachingOptions {
+  /** The bucket: part of every page's identity. */
+  mount: string;
+  pages: PageStore;
+  /** -1: never re-check; 0: always; else milliseconds. */
+  syncIntervalMs: number;
+  /** Pages fetched ahead of a sequential read. */
+  prefetchPages: number;
+  /** Cached status or listing served because the under-storage could not be reached. */
+  onStale?: (op: string, key: string, e: unknown) => void;
+}
+
+const META_ENTRIES = 100_000;
+const LIST_ENTRIES = 1_000;
+const SEQUENTIAL_ENTRIES = 10_000;
+
+/** The object changed in the under-storage while its pages were read. */
+class VersionChanged extends Error {}
+
+export class CachingStorage implements UnderStorage {
+  private readonly meta = new Map<string, { status: ObjectStatus | null; at: number }>();
+  private readonly lists = new Map<string, { page: ListPage; at: number }>();
+  /** Where the last read of a key ended, to see sequential ranged reads. */
+  private readonly lastEnd = new Map<string, number>();
+
+  constructor(readonly inner: UnderStorage, private readonly o: CachingOptions) {}
+
+  get uri(): string {
+    return this.inner.uri;
+  }
+
+  private fresh(at: number): boolean {
+    const i = this.o.syncIntervalMs;
+    if (i < 0) return true;
+    return i > 0 && Date.now() - at < i;
+  }
+
+  private setMeta(key: string, status: ObjectStatus | null): void {
+    this.meta.delete(key);
+    this.meta.set(key, { status, at: Date.now() });
+    if (this.meta.size > META_ENTRIES) this.meta.delete(this.meta.keys().next().value as string);
+  }
+
+  /** The status of a key: cached while fresh; cached even when stale if the store cannot answer. */
+  async stat(key: string): Promise<ObjectStatus | null> {
+    const c = this.meta.get(key);
+    if (c && this.fresh(c.at)) return c.status;
+    return this.refresh(key, c?.status);
+  }
+
+  private async refresh(key: string, stale?: ObjectStatus | null): Promise<ObjectStatus | null> {
+    try {
+      const s = await this.inner.stat(key);
+      this.setMeta(key, s);
+      return s;
+    } catch (e) {
+      if (stale !== undefined && unreachable(e)) {
+        this.o.onStale?.('stat', key, e);
+        return stale;
+      }
+      throw e;
+    }
+  }
+
+  async read(key: string, pickRange: (size: number) => ByteRange | null): Promise<ObjectRead | null> {
+    let status = await this.stat(key);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      if (!status) return null;
+      if (status.isFolder || status.size === 0) return this.inner.read(key, pickRange);
+      const range = pickRange(status.size);
+      const start = range ? range.start : 0;
+      const end = range ? range.end : status.size - 1;
+      const file = fileRef(this.o.mount, key, status.version, status.size);
+      const fetch = this.fetcher(key, file);
+      const ps = this.o.pages.pageSize;
+      const first = Math.floor(start / ps);
+      const last = Math.floor(end / ps);
+      let page: Buffer;
+      try {
+        page = await this.o.pages.get(file, first, fetch);
+      } catch (e) {
+        if (!(e instanceof VersionChanged)) throw e;
+        // Changed behind the cache: look again, once, with the new version.
+        status = await this.refresh(key);
+        continue;
+      }
+      this.prefetchAfter(key, file, start, end);
+      if (first === last) {
+        const bytes = page.subarray(start - first * ps, end - first * ps + 1);
+        return { status, range, body: Readable.from([bytes]), bytes };
+      }
+      return { status, range, body: new PagedBody(this.o.pages, file, fetch, start, end, page, this.o.prefetchPages) };
+    }
+    // Changing faster than it can be read page by page: read it straight through.
+    return this.inner.read(key, pickRange);
+  }
+
+  /** Ranged reads of whole pages of exactly this version. */
+  private fetcher(key: string, file: FileRef): PageFetch {
+    return async (start, end) => {
+      const r = await this.inner.read(key, () => ({ start, end }));
+      if (!r || r.status.version !== file.version) {
+        r?.body.destroy();
+        this.meta.delete(key);
+        throw new VersionChanged(`${key} changed in the under-storage while it was read`);
+      }
+      const length = end - start + 1;
+      if (r.bytes && r.bytes.length === length) return r.bytes;
+      return collect(r.body, length);
+    };
+  }
+
+  /** After consecutive reads of one key, the next pages are fetched before they are asked for. */
+  private prefetchAfter(key: string, file: FileRef, start: number, end: number): void {
+    const depth = this.o.prefetchPages;
+    if (depth <= 0) return;
+    const previous = this.lastEnd.get(key);
+    this.lastEnd.delete(key);
+    this.lastEnd.set(key, end);
+    if (this.lastEnd.size > SEQUENTIAL_ENTRIES) this.lastEnd.delete(this.lastEnd.keys().next().value as string);
+    if (previous === undefined || previous + 1 !== start) return;
+    const ps = this.o.pages.pageSize;
+    const next = Math.floor(end / ps) + 1;
+    const count = this.o.pages.pageCount(file);
+    const fetch = this.fetcher(key, file);
+    for (let i = next; i < Math.min(next + depth, count); i++) this.o.pages.get(file, i, fetch).catch(() => undefined);
+  }
+
+  /** Brings every page of an object into the cache (`strata cache load`); returns its size. */
+  async warm(key: string, onBytes: (n: number) => void): Promise<number> {
+    const status = await this.stat(key);
+    if (!status || status.isFolder || status.size === 0) return 0;
+    const file = fileRef(this.o.mount, key, status.version, status.size);
+    const fetch = this.fetcher(key, file);
+    const count = this.o.pages.pageCount(file);
+    let next = 0;
+    const lane = async () => {
+      while (next < count) {
+        const i = next++;
+        await this.o.pages.get(file, i, fetch);
+        onBytes(this.o.pages.pageLength(file, i));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, this.o.prefetchPages) }, lane));
+    return status.size;
+  }
+
+  // ---- writes: the under-storage first, then the cache follows ----------------------------
+
+  private changed(key: string): void {
+    this.lists.clear();
+    // The old version's pages would never be served again; free their room now.
+    void this.o.pages.index.free(this.o.mount, key, true).catch(() => undefined);
+  }
+
+  async write(key: string, body: BodySource, describe: () => WrittenObject, check?: ChangeCheck): Promise<ObjectStatus> {
+    this.meta.delete(key);
+    try {
+      const s = await this.inner.write(key, body, describe, check);
+      this.setMeta(key, s);
+      return s;
+    } finally {
+      this.changed(key);
+    }
+  }
+
+  async updateMeta(key: string, update: (meta: ObjectMeta) => ObjectMeta): Promise<ObjectStatus> {
+    this.meta.delete(key);
+    const s = await this.inner.updateMeta(key, update);
+    this.setMeta(key, s);
+    this.lists.clear();
+    return s;
+  }
+
+  async delete(key: string, check?: ChangeCheck): Promise<void> {
+    this.meta.delete(key);
+    try {
+      await this.inner.delete(key, check);
+      this.setMeta(key, null);
+    } finally {
+      this.changed(key);
+    }
+  }
+
+  async completeUpload(upload: UploadInfo, parts: PartInfo[], describe: () => WrittenObject, onData: (chunk: Buffer) => void, check?: ChangeCheck): Promise<ObjectStatus> {
+    this.meta.delete(upload.key);
+    try {
+      const s = await this.inner.completeUpload(upload, parts, describe, onData, check);
+      this.setMeta(upload.key, s);
+      return s;
+    } finally {
+      this.changed(upload.key);
+    }
+  }
+
+  async list(request: ListRequest): Promise<ListPage> {
+    const id = JSON.stringify([request.prefix, request.delimiter, request.after, request.maxKeys]);
+    const c = this.lists.get(id);
+    if (c && this.fresh(c.at)) return c.page;
+    try {
+      const page = await this.inner.list(request);
+      this.lists.delete(id);
+      this.lists.set(id, { page, at: Date.now() });
+      if (this.lists.size > LIST_ENTRIES) this.lists.delete(this.lists.keys().next().value as string);
+      return page;
+    } catch (e) {
+      if (c && unreachable(e)) {
+        this.o.onStale?.('list', request.prefix, e);
+        return c.page;
+      }
+      throw e;
+    }
+  }
+
+  /** Another process changed the key: forget what is cached about it here. */
+  forget(key: string): void {
+    this.meta.delete(key);
+    this.lists.clear();
+    this.inner.forget(key);
+  }
+
+  /** `strata cache free`: forget the status of keys under a prefix too. */
+  forgetPrefix(prefix: string): void {
+    for (const key of [...this.meta.keys()]) if (key.startsWith(prefix)) this.meta.delete(key);
+    this.lists.clear();
+  }
+
+  // ---- the rest goes straight through --------------------------------------------------------
+
+  createUpload(key: string, meta: ObjectMeta, checksum?: { algorithm: string; type: 'COMPOSITE' | 'FULL_OBJECT' }): Promise<UploadInfo> {
+    return this.inner.createUpload(key, meta, checksum);
+  }
+  getUpload(uploadId: string): Promise<UploadInfo | null> {
+    return this.inner.getUpload(uploadId);
+  }
+  listUploads(): Promise<UploadInfo[]> {
+    return this.inner.listUploads();
+  }
+  writePart(upload: UploadInfo, partNumber: number, body: BodySource, describe: () => { etag: string; checksums: Record<string, string> }): Promise<PartInfo> {
+    return this.inner.writePart(upload, partNumber, body, describe);
+  }
+  listParts(upload: UploadInfo): Promise<PartInfo[]> {
+    return this.inner.listParts(upload);
+  }
+  abortUpload(upload: UploadInfo): Promise<void> {
+    return this.inner.abortUpload(upload);
+  }
+  isEmpty(): Promise<boolean> {
+    return this.inner.isEmpty();
+  }
+  close(): Promise<void> {
+    this.meta.clear();
+    this.lists.clear();
+    return this.inner.close();
+  }
+}
+
+/** Errors that mean "the store did not answer", for which cached data is served instead. */
+function unreachable(e: unknown): boolean {
+  return e instanceof StorageError ? e.kind === 'Unavailable' : true;
+}
+
+async function collect(body: Readable, length: number): Promise<Buffer> {
+  const out = Buffer.allocUnsafeSlow(length);
+  let offset = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    if (offset + chunk.length > length) {
+      body.destroy();
+      throw new StorageError('Unavailable', 'the under-storage sent more bytes than the page holds');
+    }
+    chunk.copy(out, offset);
+    offset += chunk.length;
+  }
+  if (offset !== length) throw new StorageError('Unavailable', `the under-storage ended a page after ${offset} of ${length} bytes`);
+  return out;
+}
+
+/**
+ * The bytes [start, end] of a file, page by page: at most `depth` pages ahead are fetched while
+ * one is sent, so memory stays a few pages whatever the size, and a cold read is not one round
+ * trip per page. sendTo writes to a response with its backpressure.
+ */
+class PagedBody extends Readable implements SendableBody {
+  private readonly ps: number;
+  private readonly lastPage: number;
+  private next: number;
+  private readonly window = new Map<number, Promise<Buffer>>();
+
+  constructor(
+    private readonly pages: PageStore,
+    private readonly file: FileRef,
+    private readonly fetch: PageFetch,
+    private readonly start: number,
+    private readonly end: number,
+    firstPage: Buffer,
+    private readonly depth: number,
+  ) {
+    super({ highWaterMark: 0 });
+    this.ps = pages.pageSize;
+    this.next = Math.floor(start / this.ps);
+    this.lastPage = Math.floor(end / this.ps);
+    this.window.set(this.next, Promise.resolve(firstPage));
+  }
+
+  private page(i: number): Promise<Buffer> {
+    for (let j = i; j <= Math.min(i + this.depth, this.lastPage); j++) {
+      if (this.window.has(j)) continue;
+      const p = this.pages.get(this.file, j, this.fetch);
+      // Failures are met when the page is awaited; one never awaited (client gone) is ignored.
+      p.catch(() => undefined);
+      this.window.set(j, p);
+    }
+    const p = this.window.get(i)!;
+    this.window.delete(i);
+    return p;
+  }
+
+  /** The part of page i inside the range. */
+  private slice(i: number, buf: Buffer): Buffer {
+    const base = i * this.ps;
+    const from = Math.max(this.start - base, 0);
+    const to = Math.min(this.end - base + 1, buf.length);
+    return from === 0 && to === buf.length ? buf : buf.subarray(from, to);
+  }
+
+  override _read(): void {
+    if (this.next > this.lastPage) {
+      this.push(null);
+      return;
+    }
+    const i = this.next++;
+    this.page(i).then(
+      (buf) => {
+        this.push(this.slice(i, buf));
+        if (this.next > this.lastPage) this.push(null);
+      },
+      (e: Error) => this.destroy(e),
+    );
+  }
+
+  async sendTo(out: Writable): Promise<void> {
+    try {
+      while (this.next <= this.lastPage) {
+        const i = this.next++;
+        const buf = await this.page(i);
+        if (out.destroyed) throw new Error('the client went away');
+        if (!out.write(this.slice(i, buf)) && this.next <= this.lastPage) await drained(out);
+      }
+      out.end();
+    } finally {
+      this.window.clear();
+      this.destroy();
+    }
+  }
+}
+
+function drained(out: Writable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onDrain = () => {
+      out.off('close', onClose);
+      resolve();
+    };
+    const onClose = () => {
+      out.off('drain', onDrain);
+      reject(new Error('the client went away'));
+    };
+    out.once('drain', onDrain);
+    out.once('close', onClose);
+  });
+}

@@ -1,0 +1,245 @@
+// The pages of this process's view of the cache: reads a page from the memory tier or from disk
+// (checked), and on a miss claims it in the index, fetches it once from the under-storage and
+// writes it. Every cache failure (disk full, I/O error, unwritable folder) is counted and the
+// page is served from the under-storage instead: the cache never fails a request.
+import { close, mkdir, open, read, rename, rm, writev } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import type { CacheIndexApi } from './cacheIndex.js';
+import { checkPage, diskBytes, dirOf, encodePage, fileHash, HEADER_BYTES, pageId, versionHash } from './pageFile.js';
+
+const openFd = promisify(open);
+const readFd = promisify(read);
+const closeFd = promisify(close);
+const writevFd = promisify(writev);
+const renameP = promisify(rename);
+const mkdirP = promisify(mkdir);
+const rmP = promisify(rm);
+
+/** Pages up to this size may live in the memory tier (small objects and the tails of large ones). */
+export const MEMORY_PAGE_LIMIT = 256 * 1024;
+
+export interface CacheObserver {
+  hit(bytes: number, tier: 'memory' | 'disk'): void;
+  miss(): void;
+  /** Bytes of pages fetched from the under-storage. */
+  fetched(bytes: number): void;
+  corrupt(): void;
+  failure(op: string, e: unknown): void;
+}
+
+const NO_OBSERVER: CacheObserver = { hit() {}, miss() {}, fetched() {}, corrupt() {}, failure() {} };
+
+/** One version of one object, as the cache names it (hashes computed once per read). */
+export interface FileRef {
+  mount: string;
+  key: string;
+  version: string;
+  size: number;
+  fh: string;
+  vh: string;
+}
+
+export function fileRef(mount: string, key: string, version: string, size: number): FileRef {
+  return { mount, key, version, size, fh: fileHash(mount, key), vh: versionHash(version) };
+}
+
+export interface PageStoreOptions {
+  dirs: string[];
+  pageSize: number;
+  memoryBytes: number;
+  index: CacheIndexApi;
+  observer?: CacheObserver;
+}
+
+/** Fetches bytes [start, end] of the file's version from the under-storage. */
+export type PageFetch = (start: number, end: number) => Promise<Buffer>;
+
+export class PageStore {
+  readonly pageSize: number;
+  private readonly dirs: string[];
+  private readonly observer: CacheObserver;
+  private readonly inflight = new Map<string, Promise<Buffer>>();
+  private readonly memory = new Map<string, Buffer>();
+  private memoryUsed = 0;
+  private readonly madeDirs = new Set<string>();
+  private tmpSeq = 0;
+
+  constructor(private readonly opts: PageStoreOptions) {
+    this.pageSize = opts.pageSize;
+    this.dirs = opts.dirs;
+    this.observer = opts.observer ?? NO_OBSERVER;
+  }
+
+  get index(): CacheIndexApi {
+    return this.opts.index;
+  }
+
+  pageCount(file: FileRef): number {
+    return Math.ceil(file.size / this.pageSize);
+  }
+
+  pageLength(file: FileRef, index: number): number {
+    return Math.min(this.pageSize, file.size - index * this.pageSize);
+  }
+
+  /** The page's bytes: from memory, disk, a fetch under way, or the under-storage. */
+  get(file: FileRef, index: number, fetch: PageFetch): Promise<Buffer> {
+    const id = pageId(file.fh, file.vh, index);
+    const mem = this.memory.get(id);
+    if (mem) {
+      // Refresh its place in the memory tier's LRU, and in the disk's eviction order.
+      this.memory.delete(id);
+      this.memory.set(id, mem);
+      this.opts.index.touch(id);
+      this.observer.hit(mem.length, 'memory');
+      return Promise.resolve(mem);
+    }
+    let p = this.inflight.get(id);
+    if (!p) {
+      p = this.load(file, index, id, fetch);
+      this.inflight.set(id, p);
+      const clear = () => this.inflight.delete(id);
+      p.then(clear, clear);
+    }
+    return p;
+  }
+
+  /** True when the page is in memory or on disk (a check of disk, for cache load). */
+  async has(file: FileRef, index: number): Promise<boolean> {
+    const id = pageId(file.fh, file.vh, index);
+    if (this.memory.has(id)) return true;
+    return (await this.readDisk(id, this.pageLength(file, index))) !== null;
+  }
+
+  /** Empties this process's memory tier (`cache free`). Writes need not: a new version has new page ids. */
+  forgetMemory(): void {
+    this.memory.clear();
+    this.memoryUsed = 0;
+  }
+
+  private async load(file: FileRef, index: number, id: string, fetch: PageFetch): Promise<Buffer> {
+    const length = this.pageLength(file, index);
+    const cached = await this.readDisk(id, length);
+    if (cached) {
+      this.opts.index.touch(id);
+      this.observer.hit(length, 'disk');
+      this.remember(id, cached);
+      return cached;
+    }
+    this.observer.miss();
+    const dir = dirOf(id, this.dirs.length);
+    let answer: 'fetch' | 'ready' | 'skip';
+    try {
+      answer = await this.opts.index.claim({ id, dir, bytes: diskBytes(length), mount: file.mount, key: file.key, fh: file.fh, vh: file.vh });
+    } catch (e) {
+      this.observer.failure('claim', e);
+      answer = 'skip';
+    }
+    if (answer === 'ready') {
+      // Another process fetched it meanwhile.
+      const now = await this.readDisk(id, length);
+      if (now) {
+        this.remember(id, now);
+        return now;
+      }
+      answer = 'skip';
+    }
+    const start = index * this.pageSize;
+    let data: Buffer;
+    try {
+      data = await fetch(start, start + length - 1);
+      if (data.length !== length) throw new Error(`the under-storage gave ${data.length} bytes of a ${length}-byte page`);
+    } catch (e) {
+      if (answer === 'fetch') this.opts.index.done(id, false);
+      throw e;
+    }
+    this.observer.fetched(length);
+    if (answer === 'fetch') {
+      // Written in the background: the client does not wait for the cache.
+      void this.writePage(dir, id, file, index, data).then((ok) => this.opts.index.done(id, ok));
+    }
+    this.remember(id, data);
+    return data;
+  }
+
+  private remember(id: string, data: Buffer): void {
+    if (data.length > MEMORY_PAGE_LIMIT || this.opts.memoryBytes <= 0) return;
+    this.memory.set(id, data);
+    this.memoryUsed += data.length;
+    while (this.memoryUsed > this.opts.memoryBytes) {
+      const [oldId, oldBuf] = this.memory.entries().next().value as [string, Buffer];
+      this.memory.delete(oldId);
+      this.memoryUsed -= oldBuf.length;
+    }
+  }
+
+  /** A page from disk, checked; null when missing, corrupt (counted) or unreadable (counted). */
+  private async readDisk(id: string, length: number): Promise<Buffer | null> {
+    const path = join(this.dirs[dirOf(id, this.dirs.length)], id);
+    let fd: number;
+    try {
+      fd = await openFd(path, 'r');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') this.observer.failure('read', e);
+      return null;
+    }
+    try {
+      const buf = Buffer.allocUnsafeSlow(HEADER_BYTES + length);
+      const { bytesRead } = await readFd(fd, buf, 0, buf.length, 0);
+      if (checkPage(buf, bytesRead, length) !== 'ok') {
+        this.observer.corrupt();
+        // The next fetch writes a good page in its place.
+        void rmP(path, { force: true }).catch(() => undefined);
+        return null;
+      }
+      return buf.subarray(HEADER_BYTES);
+    } catch (e) {
+      this.observer.failure('read', e);
+      return null;
+    } finally {
+      void closeFd(fd).catch(() => undefined);
+    }
+  }
+
+  /** Writes a page atomically (temporary file, then rename); false when the disk refused it. */
+  private async writePage(dir: number, id: string, file: FileRef, index: number, data: Buffer): Promise<boolean> {
+    const root = this.dirs[dir];
+    const path = join(root, id);
+    const tmp = join(root, '.tmp', `${process.pid}-${++this.tmpSeq}`);
+    let fd: number | undefined;
+    try {
+      await this.ensureDir(join(root, '.tmp'));
+      const { header, trailer } = encodePage({ mount: file.mount, key: file.key, version: file.version, index }, data);
+      fd = await openFd(tmp, 'w');
+      const total = header.length + data.length + trailer.length;
+      const { bytesWritten } = await writevFd(fd, [header, data, trailer]);
+      if (bytesWritten !== total) throw Object.assign(new Error('short write of a cache page'), { code: 'ENOSPC' });
+      await closeFd(fd);
+      fd = undefined;
+      try {
+        await renameP(tmp, path);
+      } catch (e) {
+        // The file's folder is made on first use (and removed by eviction with its last page).
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+        await mkdirP(dirname(path), { recursive: true });
+        await renameP(tmp, path);
+      }
+      return true;
+    } catch (e) {
+      this.observer.failure('write', e);
+      if (fd !== undefined) await closeFd(fd).catch(() => undefined);
+      await rmP(tmp, { force: true }).catch(() => undefined);
+      // A folder removed behind our back is made again next time.
+      this.madeDirs.clear();
+      return false;
+    }
+  }
+
+  private async ensureDir(path: string): Promise<void> {
+    if (this.madeDirs.has(path)) return;
+    await mkdirP(path, { recursive: true });
+    if (this.madeDirs.size > 10_000) this.madeDirs.clear();
+    this.madeDirs.add(path);
+  }
+}
