@@ -34,6 +34,8 @@ export interface CacheIndexApi {
   claim(page: PageInfo): Promise<ClaimAnswer>;
   done(id: string, ok: boolean): void;
   touch(id: string): void;
+  /** A page the index knows is gone or bad on disk: forget it (the next miss fetches it again). */
+  lost(id: string): void;
   /** Drops the pages of keys under a prefix (with `exact`, of that one key). */
   free(mount: string, prefix: string, exact?: boolean): Promise<{ pages: number; bytes: number }>;
   stats(): Promise<IndexStats>;
@@ -98,6 +100,10 @@ export class LocalIndex implements CacheIndexApi {
 
   touch(id: string): void {
     this.index.touch(id);
+  }
+
+  lost(id: string): void {
+    if (this.index.has(id)) this.index.remove(id);
   }
 
   async free(mount: string, prefix: string, exact = false): Promise<{ pages: number; bytes: number }> {
@@ -228,7 +234,7 @@ async function readPageInfo(root: string, id: string, dir: number, dirs: number)
 interface Request {
   strata: 'cache';
   rid?: number;
-  op: 'claim' | 'done' | 'touch' | 'free' | 'stats';
+  op: 'claim' | 'done' | 'touch' | 'lost' | 'free' | 'stats';
   page?: PageInfo;
   id?: string;
   ok?: boolean;
@@ -259,6 +265,9 @@ export function serveIndex(index: LocalIndex): void {
         break;
       case 'touch':
         for (const id of m.ids ?? []) index.touch(id);
+        break;
+      case 'lost':
+        index.lost(m.id!);
         break;
       case 'free':
         void index.free(m.mount!, m.prefix!, m.exact).then(reply);
@@ -309,6 +318,11 @@ export class IpcIndexClient implements CacheIndexApi {
       this.timer = setTimeout(() => this.flush(), 500);
       this.timer.unref();
     }
+  }
+
+  lost(id: string): void {
+    this.touches.delete(id);
+    process.send?.({ strata: 'cache', op: 'lost', id } satisfies Request);
   }
 
   private flush(): void {

@@ -31,6 +31,9 @@ const META_ENTRIES = 100_000;
 const LIST_ENTRIES = 1_000;
 const SEQUENTIAL_ENTRIES = 10_000;
 
+/** A PageFetch over a stream it keeps open between pages; close() gives it up. */
+type Fetcher = PageFetch & { close(): void };
+
 /** The object changed in the under-storage while its pages were read. */
 class VersionChanged extends Error {}
 
@@ -88,8 +91,8 @@ export class CachingStorage implements UnderStorage {
       const start = range ? range.start : 0;
       const end = range ? range.end : status.size - 1;
       const file = fileRef(this.o.mount, key, status.version, status.size);
-      const fetch = this.fetcher(key, file);
       const ps = this.o.pages.pageSize;
+      const fetch = this.fetcher(key, file, Math.min(file.size, (Math.floor(end / ps) + 1) * ps) - 1);
       const first = Math.floor(start / ps);
       const last = Math.floor(end / ps);
       let page: Buffer;
@@ -112,19 +115,60 @@ export class CachingStorage implements UnderStorage {
     return this.inner.read(key, pickRange);
   }
 
-  /** Ranged reads of whole pages of exactly this version. */
-  private fetcher(key: string, file: FileRef): PageFetch {
-    return async (start, end) => {
-      const r = await this.inner.read(key, () => ({ start, end }));
+  /**
+   * Fetches pages of exactly this version. Pages asked for in order come from one ranged read
+   * of the under-storage up to `end` (one snapshot: a read that overlaps a replacement of the
+   * object still gets one version whole, and a cold read is one stream, not a round trip per
+   * page); a page asked for out of order opens a new read from there.
+   */
+  private fetcher(key: string, file: FileRef, end = file.size - 1): Fetcher {
+    let stream: StreamReader | undefined;
+    let queue: Promise<unknown> = Promise.resolve();
+    const open = async (start: number): Promise<StreamReader> => {
+      const last = Math.max(end, start);
+      const r = await this.inner.read(key, () => ({ start, end: last }));
       if (!r || r.status.version !== file.version) {
         r?.body.destroy();
         this.meta.delete(key);
         throw new VersionChanged(`${key} changed in the under-storage while it was read`);
       }
-      const length = end - start + 1;
-      if (r.bytes && r.bytes.length === length) return r.bytes;
-      return collect(r.body, length);
+      return new StreamReader(r.bytes ?? r.body, start, last);
     };
+    const gap = 2 * this.o.pages.pageSize;
+    const fetch = async (start: number, last: number): Promise<Buffer> => {
+      // Behind, past the end, or far ahead (pages between were cached): a new read from here.
+      if (!stream || stream.position > start || stream.end < last || start - stream.position > gap) {
+        stream?.destroy();
+        stream = await open(start);
+      }
+      const s = stream;
+      try {
+        await s.skipTo(start);
+        const page = await s.take(last - start + 1);
+        if (s.position > s.end) {
+          s.destroy();
+          stream = undefined;
+        }
+        return page;
+      } catch (e) {
+        s.destroy();
+        stream = undefined;
+        throw e;
+      }
+    };
+    const f = ((start: number, last: number) => {
+      const p = queue.then(() => fetch(start, last));
+      queue = p.catch(() => undefined);
+      return p;
+    }) as Fetcher;
+    f.close = () => {
+      // After the fetches already asked for; nothing is read for a reader that went away.
+      void queue.then(() => {
+        stream?.destroy();
+        stream = undefined;
+      });
+    };
+    return f;
   }
 
   /** After consecutive reads of one key, the next pages are fetched before they are asked for. */
@@ -139,8 +183,12 @@ export class CachingStorage implements UnderStorage {
     const ps = this.o.pages.pageSize;
     const next = Math.floor(end / ps) + 1;
     const count = this.o.pages.pageCount(file);
-    const fetch = this.fetcher(key, file);
-    for (let i = next; i < Math.min(next + depth, count); i++) this.o.pages.get(file, i, fetch).catch(() => undefined);
+    const stop = Math.min(next + depth, count);
+    if (stop <= next) return;
+    const fetch = this.fetcher(key, file, Math.min(file.size, stop * ps) - 1);
+    const all = [];
+    for (let i = next; i < stop; i++) all.push(this.o.pages.get(file, i, fetch).catch(() => undefined));
+    void Promise.all(all).then(() => fetch.close());
   }
 
   /** Brings every page of an object into the cache (`strata cache load`); returns its size. */
@@ -151,6 +199,7 @@ export class CachingStorage implements UnderStorage {
     const fetch = this.fetcher(key, file);
     const count = this.o.pages.pageCount(file);
     let next = 0;
+    // Lanes keep a few pages in flight; fetches share one stream in order.
     const lane = async () => {
       while (next < count) {
         const i = next++;
@@ -158,7 +207,11 @@ export class CachingStorage implements UnderStorage {
         onBytes(this.o.pages.pageLength(file, i));
       }
     };
-    await Promise.all(Array.from({ length: Math.max(1, this.o.prefetchPages) }, lane));
+    try {
+      await Promise.all(Array.from({ length: Math.max(1, this.o.prefetchPages) }, lane));
+    } finally {
+      fetch.close();
+    }
     return status.size;
   }
 
@@ -277,19 +330,59 @@ function unreachable(e: unknown): boolean {
   return e instanceof StorageError ? e.kind === 'Unavailable' : true;
 }
 
-async function collect(body: Readable, length: number): Promise<Buffer> {
-  const out = Buffer.allocUnsafeSlow(length);
-  let offset = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    if (offset + chunk.length > length) {
-      body.destroy();
-      throw new StorageError('Unavailable', 'the under-storage sent more bytes than the page holds');
-    }
-    chunk.copy(out, offset);
-    offset += chunk.length;
+/** Reads a body of bytes [position, end] in pieces of chosen sizes. */
+class StreamReader {
+  private readonly it?: AsyncIterator<Buffer>;
+  private rest: Buffer = Buffer.alloc(0);
+
+  constructor(private readonly source: Readable | Buffer, public position: number, readonly end: number) {
+    if (Buffer.isBuffer(source)) this.rest = source;
+    else this.it = (source as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
   }
-  if (offset !== length) throw new StorageError('Unavailable', `the under-storage ended a page after ${offset} of ${length} bytes`);
-  return out;
+
+  async skipTo(offset: number): Promise<void> {
+    while (this.position < offset) {
+      const n = Math.min(offset - this.position, 8 << 20);
+      await this.take(n);
+    }
+  }
+
+  async take(length: number): Promise<Buffer> {
+    // Bytes handed in whole when the stream gave exactly a page (no copy).
+    if (this.rest.length === length) return this.advance(this.rest, Buffer.alloc(0));
+    if (this.rest.length === 0 && this.it) {
+      const first = await this.next();
+      if (first.length === length) return this.advance(first, Buffer.alloc(0));
+      this.rest = first;
+    }
+    const out = Buffer.allocUnsafeSlow(length);
+    let filled = 0;
+    while (filled < length) {
+      if (this.rest.length === 0) this.rest = await this.next();
+      const n = Math.min(this.rest.length, length - filled);
+      this.rest.copy(out, filled, 0, n);
+      this.rest = this.rest.subarray(n);
+      filled += n;
+    }
+    this.position += length;
+    return out;
+  }
+
+  private advance(chunk: Buffer, rest: Buffer): Buffer {
+    this.rest = rest;
+    this.position += chunk.length;
+    return chunk;
+  }
+
+  private async next(): Promise<Buffer> {
+    const r = this.it ? await this.it.next() : { done: true as const, value: undefined };
+    if (r.done) throw new StorageError('Unavailable', `the under-storage ended the object early, at byte ${this.position}`);
+    return r.value;
+  }
+
+  destroy(): void {
+    if (!Buffer.isBuffer(this.source)) this.source.destroy();
+  }
 }
 
 /**
@@ -306,7 +399,7 @@ class PagedBody extends Readable implements SendableBody {
   constructor(
     private readonly pages: PageStore,
     private readonly file: FileRef,
-    private readonly fetch: PageFetch,
+    private readonly fetch: Fetcher,
     private readonly start: number,
     private readonly end: number,
     firstPage: Buffer,
@@ -338,6 +431,12 @@ class PagedBody extends Readable implements SendableBody {
     const from = Math.max(this.start - base, 0);
     const to = Math.min(this.end - base + 1, buf.length);
     return from === 0 && to === buf.length ? buf : buf.subarray(from, to);
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.window.clear();
+    this.fetch.close();
+    callback(error);
   }
 
   override _read(): void {

@@ -137,12 +137,13 @@ export class PageStore {
       answer = 'skip';
     }
     if (answer === 'ready') {
-      // Another process fetched it meanwhile.
+      // Another process fetched it meanwhile, or the index knows a page that is gone or bad.
       const now = await this.readDisk(id, length);
       if (now) {
         this.remember(id, now);
         return now;
       }
+      this.opts.index.lost(id);
       answer = 'skip';
     }
     const start = index * this.pageSize;
@@ -189,8 +190,9 @@ export class PageStore {
       const { bytesRead } = await readFd(fd, buf, 0, buf.length, 0);
       if (checkPage(buf, bytesRead, length) !== 'ok') {
         this.observer.corrupt();
-        // The next fetch writes a good page in its place.
-        void rmP(path, { force: true }).catch(() => undefined);
+        // Removed before anyone fetches a good page to put in its place.
+        await rmP(path, { force: true }).catch(() => undefined);
+        this.opts.index.lost(id);
         return null;
       }
       return buf.subarray(HEADER_BYTES);
