@@ -187,7 +187,9 @@ export class PageCache {
     return this.index.free(bucket, prefix);
   }
 
-  close(): void {
+  /** Lets the pages being written reach the disk (up to 5 s), then lets go of the index. */
+  async close(): Promise<void> {
+    await Promise.race([this.pages.drain(), new Promise((r) => setTimeout(r, 5000).unref())]);
     this.index.close();
   }
 }

@@ -34,20 +34,22 @@ export interface IndexOptions {
 }
 
 export interface DirUsage {
+  /** Includes the room reserved for pages being written. */
   usedBytes: number;
   capacityBytes: number;
+  /** Pages on disk (not those being written). */
   pages: number;
 }
 
 export class PageIndex {
-  private readonly dirs: Array<{ entries: Map<string, Entry>; used: number; capacity: number }>;
+  private readonly dirs: Array<{ entries: Map<string, Entry>; used: number; capacity: number; pending: number }>;
   private readonly byId = new Map<string, Entry>();
   private readonly byFile = new Map<string, Set<string>>();
   private clock = 0;
   evictions = 0;
 
   constructor(private readonly opts: IndexOptions) {
-    this.dirs = opts.capacities.map((capacity) => ({ entries: new Map(), used: 0, capacity }));
+    this.dirs = opts.capacities.map((capacity) => ({ entries: new Map(), used: 0, capacity, pending: 0 }));
   }
 
   get policy(): EvictionPolicy {
@@ -89,7 +91,10 @@ export class PageIndex {
   /** The reserved page is on disk now. */
   commit(id: string): void {
     const e = this.byId.get(id);
-    if (e) e.pending = false;
+    if (e?.pending) {
+      e.pending = false;
+      this.dirs[e.dir].pending--;
+    }
   }
 
   /** A page found on disk at start; returns what had to be evicted to keep the quota. */
@@ -125,6 +130,7 @@ export class PageIndex {
     const d = this.dirs[e.dir];
     d.entries.delete(id);
     d.used -= e.bytes;
+    if (e.pending) d.pending--;
     const f = this.byFile.get(e.fh);
     f?.delete(id);
     if (f && f.size === 0) this.byFile.delete(e.fh);
@@ -146,7 +152,7 @@ export class PageIndex {
   }
 
   usage(): DirUsage[] {
-    return this.dirs.map((d) => ({ usedBytes: d.used, capacityBytes: d.capacity, pages: d.entries.size }));
+    return this.dirs.map((d) => ({ usedBytes: d.used, capacityBytes: d.capacity, pages: d.entries.size - d.pending }));
   }
 
   /** Ids in the order they would be evicted (tests and diagnostics). */
@@ -159,6 +165,7 @@ export class PageIndex {
     const d = this.dirs[e.dir];
     d.entries.set(e.id, e);
     d.used += e.bytes;
+    if (e.pending) d.pending++;
     let f = this.byFile.get(e.fh);
     if (!f) this.byFile.set(e.fh, (f = new Set()));
     f.add(e.id);

@@ -63,6 +63,7 @@ export class PageStore {
   private readonly memory = new Map<string, Buffer>();
   private memoryUsed = 0;
   private readonly madeDirs = new Set<string>();
+  private readonly writes = new Set<Promise<void>>();
   private tmpSeq = 0;
 
   constructor(private readonly opts: PageStoreOptions) {
@@ -112,6 +113,11 @@ export class PageStore {
     return (await this.readDisk(id, this.pageLength(file, index))) !== null;
   }
 
+  /** Waits for the pages being written (a graceful stop keeps them). */
+  async drain(): Promise<void> {
+    while (this.writes.size > 0) await Promise.all([...this.writes]);
+  }
+
   /** Empties this process's memory tier (`cache free`). Writes need not: a new version has new page ids. */
   forgetMemory(): void {
     this.memory.clear();
@@ -158,7 +164,9 @@ export class PageStore {
     this.observer.fetched(length);
     if (answer === 'fetch') {
       // Written in the background: the client does not wait for the cache.
-      void this.writePage(dir, id, file, index, data).then((ok) => this.opts.index.done(id, ok));
+      const w = this.writePage(dir, id, file, index, data).then((ok) => this.opts.index.done(id, ok));
+      this.writes.add(w);
+      void w.finally(() => this.writes.delete(w));
     }
     this.remember(id, data);
     return data;

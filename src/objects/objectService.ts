@@ -60,7 +60,7 @@ export class ObjectService {
   }
 
   async close(): Promise<void> {
-    this.options.cache?.close();
+    await this.options.cache?.close();
     const all = [...this.storages.values()];
     this.storages.clear();
     await Promise.all(all.map((p) => p.then((u) => u.close()).catch(() => undefined)));
