@@ -13,7 +13,7 @@ import type { SendableBody } from '../ufs/fileBody.js';
 import type {
   BodySource, ByteRange, ChangeCheck, ListPage, ListRequest, ObjectMeta, ObjectRead, ObjectStatus, PartInfo, UnderStorage, UploadInfo, WrittenObject,
 } from '../ufs/ufs.js';
-import { fileRef, type FileRef, type PageFetch, type PageStore } from './pageStore.js';
+import { fileRef, type FileRef, type Lease, MEMORY_PAGE_LIMIT, type PageFetch, type PageStore } from './pageStore.js';
 
 export interface CachingOptions {
   /** The bucket: part of every page's identity. */
@@ -42,6 +42,7 @@ export class CachingStorage implements UnderStorage {
   private readonly lists = new Map<string, { page: ListPage; at: number }>();
   /** Where the last read of a key ended, to see sequential ranged reads. */
   private readonly lastEnd = new Map<string, number>();
+  private readonly files = new WeakMap<ObjectStatus, FileRef>();
 
   constructor(readonly inner: UnderStorage, private readonly o: CachingOptions) {}
 
@@ -90,14 +91,14 @@ export class CachingStorage implements UnderStorage {
       const range = pickRange(status.size);
       const start = range ? range.start : 0;
       const end = range ? range.end : status.size - 1;
-      const file = fileRef(this.o.mount, key, status.version, status.size);
+      const file = this.fileOf(key, status);
       const ps = this.o.pages.pageSize;
       const fetch = this.fetcher(key, file, Math.min(file.size, (Math.floor(end / ps) + 1) * ps) - 1);
       const first = Math.floor(start / ps);
       const last = Math.floor(end / ps);
-      let page: Buffer;
+      let page: Lease;
       try {
-        page = await this.o.pages.get(file, first, fetch);
+        page = await this.o.pages.lease(file, first, fetch);
       } catch (e) {
         if (!(e instanceof VersionChanged)) throw e;
         // Changed behind the cache: look again, once, with the new version.
@@ -105,14 +106,24 @@ export class CachingStorage implements UnderStorage {
         continue;
       }
       this.prefetchAfter(key, file, start, end);
-      if (first === last) {
-        const bytes = page.subarray(start - first * ps, end - first * ps + 1);
-        return { status, range, body: Readable.from([bytes]), bytes };
+      if (first === last && end - start < MEMORY_PAGE_LIMIT) {
+        const bytes = page.data.subarray(start - first * ps, end - first * ps + 1);
+        return smallRead(status, range, bytes);
       }
       return { status, range, body: new PagedBody(this.o.pages, file, fetch, start, end, page, this.o.prefetchPages) };
     }
     // Changing faster than it can be read page by page: read it straight through.
     return this.inner.read(key, pickRange);
+  }
+
+  /** The cache's name of this version of the object (hashes computed once per cached status). */
+  private fileOf(key: string, status: ObjectStatus): FileRef {
+    let f = this.files.get(status);
+    if (!f) {
+      f = fileRef(this.o.mount, key, status.version, status.size);
+      this.files.set(status, f);
+    }
+    return f;
   }
 
   /**
@@ -325,6 +336,20 @@ export class CachingStorage implements UnderStorage {
   }
 }
 
+/** A read whose bytes are at hand: the stream is made only if someone asks for it (the GET path uses `bytes`). */
+function smallRead(status: ObjectStatus, range: ByteRange | null, bytes: Buffer): ObjectRead {
+  let body: Readable | undefined;
+  return {
+    status,
+    range,
+    bytes,
+    get body() {
+      body ??= Readable.from([bytes]);
+      return body;
+    },
+  };
+}
+
 /** Errors that mean "the store did not answer", for which cached data is served instead. */
 function unreachable(e: unknown): boolean {
   return e instanceof StorageError ? e.kind === 'Unavailable' : true;
@@ -394,7 +419,7 @@ class PagedBody extends Readable implements SendableBody {
   private readonly ps: number;
   private readonly lastPage: number;
   private next: number;
-  private readonly window = new Map<number, Promise<Buffer>>();
+  private readonly window = new Map<number, Promise<Lease>>();
 
   constructor(
     private readonly pages: PageStore,
@@ -402,7 +427,7 @@ class PagedBody extends Readable implements SendableBody {
     private readonly fetch: Fetcher,
     private readonly start: number,
     private readonly end: number,
-    firstPage: Buffer,
+    firstPage: Lease,
     private readonly depth: number,
   ) {
     super({ highWaterMark: 0 });
@@ -412,10 +437,10 @@ class PagedBody extends Readable implements SendableBody {
     this.window.set(this.next, Promise.resolve(firstPage));
   }
 
-  private page(i: number): Promise<Buffer> {
+  private page(i: number): Promise<Lease> {
     for (let j = i; j <= Math.min(i + this.depth, this.lastPage); j++) {
       if (this.window.has(j)) continue;
-      const p = this.pages.get(this.file, j, this.fetch);
+      const p = this.pages.lease(this.file, j, this.fetch);
       // Failures are met when the page is awaited; one never awaited (client gone) is ignored.
       p.catch(() => undefined);
       this.window.set(j, p);
@@ -434,6 +459,7 @@ class PagedBody extends Readable implements SendableBody {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    for (const p of this.window.values()) p.then((l) => l.release(), () => undefined);
     this.window.clear();
     this.fetch.close();
     callback(error);
@@ -446,8 +472,9 @@ class PagedBody extends Readable implements SendableBody {
     }
     const i = this.next++;
     this.page(i).then(
-      (buf) => {
-        this.push(this.slice(i, buf));
+      // A pushed buffer belongs to the consumer: it is not given back to the pool.
+      ({ data }) => {
+        this.push(this.slice(i, data));
         if (this.next > this.lastPage) this.push(null);
       },
       (e: Error) => this.destroy(e),
@@ -458,13 +485,19 @@ class PagedBody extends Readable implements SendableBody {
     try {
       while (this.next <= this.lastPage) {
         const i = this.next++;
-        const buf = await this.page(i);
-        if (out.destroyed) throw new Error('the client went away');
-        if (!out.write(this.slice(i, buf)) && this.next <= this.lastPage) await drained(out);
+        const { data, release } = await this.page(i);
+        if (out.destroyed) {
+          release();
+          throw new Error('the client went away');
+        }
+        // The buffer goes back to the pool once the socket took its bytes.
+        const more = out.write(this.slice(i, data), (err) => {
+          if (!err) release();
+        });
+        if (!more && this.next <= this.lastPage) await drained(out);
       }
       out.end();
     } finally {
-      this.window.clear();
       this.destroy();
     }
   }

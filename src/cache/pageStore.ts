@@ -52,6 +52,16 @@ export interface PageStoreOptions {
   observer?: CacheObserver;
 }
 
+/** Page buffers kept for reuse per process. */
+const POOL_LIMIT = 32;
+const NO_RELEASE = () => undefined;
+
+/** A page's bytes and how to give their buffer back when done with them. */
+export interface Lease {
+  data: Buffer;
+  release: () => void;
+}
+
 /** Fetches bytes [start, end] of the file's version from the under-storage. */
 export type PageFetch = (start: number, end: number) => Promise<Buffer>;
 
@@ -64,6 +74,7 @@ export class PageStore {
   private memoryUsed = 0;
   private readonly madeDirs = new Set<string>();
   private readonly writes = new Set<Promise<void>>();
+  private readonly pool: Buffer[] = [];
   private tmpSeq = 0;
 
   constructor(private readonly opts: PageStoreOptions) {
@@ -104,6 +115,30 @@ export class PageStore {
       p.then(clear, clear);
     }
     return p;
+  }
+
+  /**
+   * The page for sending to a socket: a large page read from disk comes in a pooled buffer that
+   * `release` gives back once the socket took it (fresh 1 MiB buffers cost more in page faults
+   * than the read itself). Anything else is `get`'s buffer, with nothing to release.
+   */
+  async lease(file: FileRef, index: number, fetch: PageFetch): Promise<Lease> {
+    const length = this.pageLength(file, index);
+    const id = pageId(file.fh, file.vh, index);
+    if (length <= MEMORY_PAGE_LIMIT || this.memory.has(id) || this.inflight.has(id)) return { data: await this.get(file, index, fetch), release: NO_RELEASE };
+    const buf = this.pool.pop() ?? Buffer.allocUnsafeSlow(HEADER_BYTES + this.pageSize);
+    const data = await this.readDisk(id, length, buf);
+    if (data) {
+      this.opts.index.touch(id);
+      this.observer.hit(length, 'disk');
+      return { data, release: () => this.giveBack(buf) };
+    }
+    this.giveBack(buf);
+    return { data: await this.get(file, index, fetch), release: NO_RELEASE };
+  }
+
+  private giveBack(buf: Buffer): void {
+    if (this.pool.length < POOL_LIMIT) this.pool.push(buf);
   }
 
   /** True when the page is in memory or on disk (a check of disk, for cache load). */
@@ -184,7 +219,7 @@ export class PageStore {
   }
 
   /** A page from disk, checked; null when missing, corrupt (counted) or unreadable (counted). */
-  private async readDisk(id: string, length: number): Promise<Buffer | null> {
+  private async readDisk(id: string, length: number, into?: Buffer): Promise<Buffer | null> {
     const path = join(this.dirs[dirOf(id, this.dirs.length)], id);
     let fd: number;
     try {
@@ -194,8 +229,8 @@ export class PageStore {
       return null;
     }
     try {
-      const buf = Buffer.allocUnsafeSlow(HEADER_BYTES + length);
-      const { bytesRead } = await readFd(fd, buf, 0, buf.length, 0);
+      const buf = into ?? Buffer.allocUnsafeSlow(HEADER_BYTES + length);
+      const { bytesRead } = await readFd(fd, buf, 0, HEADER_BYTES + length, 0);
       if (checkPage(buf, bytesRead, length) !== 'ok') {
         this.observer.corrupt();
         // Removed before anyone fetches a good page to put in its place.
@@ -203,7 +238,7 @@ export class PageStore {
         this.opts.index.lost(id);
         return null;
       }
-      return buf.subarray(HEADER_BYTES);
+      return buf.subarray(HEADER_BYTES, HEADER_BYTES + length);
     } catch (e) {
       this.observer.failure('read', e);
       return null;
