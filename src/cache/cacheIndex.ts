@@ -36,8 +36,8 @@ export interface CacheIndexApi {
   touch(id: string): void;
   /** A page the index knows is gone or bad on disk: forget it (the next miss fetches it again). */
   lost(id: string): void;
-  /** Drops the pages of keys under a prefix (with `exact`, of that one key). */
-  free(mount: string, prefix: string, exact?: boolean): Promise<{ pages: number; bytes: number }>;
+  /** Drops the pages of keys under a prefix (with `exact`, of that one key, but those of version hash `keep`). */
+  free(mount: string, prefix: string, exact?: boolean, keep?: string): Promise<{ pages: number; bytes: number }>;
   stats(): Promise<IndexStats>;
   close(): void;
 }
@@ -106,8 +106,8 @@ export class LocalIndex implements CacheIndexApi {
     if (this.index.has(id)) this.index.remove(id);
   }
 
-  async free(mount: string, prefix: string, exact = false): Promise<{ pages: number; bytes: number }> {
-    const pages = this.index.matching(mount, prefix, exact ? fileHash(mount, prefix) : undefined);
+  async free(mount: string, prefix: string, exact = false, keep?: string): Promise<{ pages: number; bytes: number }> {
+    const pages = this.index.matching(mount, prefix, exact ? fileHash(mount, prefix) : undefined).filter((p) => p.vh !== keep);
     let bytes = 0;
     for (const p of pages) {
       this.index.remove(p.id);
@@ -242,6 +242,7 @@ interface Request {
   mount?: string;
   prefix?: string;
   exact?: boolean;
+  keep?: string;
 }
 interface Reply {
   strata: 'cache-reply';
@@ -270,7 +271,7 @@ export function serveIndex(index: LocalIndex): void {
         index.lost(m.id!);
         break;
       case 'free':
-        void index.free(m.mount!, m.prefix!, m.exact).then(reply);
+        void index.free(m.mount!, m.prefix!, m.exact, m.keep).then(reply);
         break;
       case 'stats':
         void index.stats().then(reply);
@@ -334,10 +335,10 @@ export class IpcIndexClient implements CacheIndexApi {
     process.send?.({ strata: 'cache', op: 'touch', ids } satisfies Request);
   }
 
-  free(mount: string, prefix: string, exact = false): Promise<{ pages: number; bytes: number }> {
+  free(mount: string, prefix: string, exact = false, keep?: string): Promise<{ pages: number; bytes: number }> {
     if (exact) {
       // Nobody waits for a write's clean-up: no answer needed.
-      process.send?.({ strata: 'cache', op: 'free', mount, prefix, exact } satisfies Request);
+      process.send?.({ strata: 'cache', op: 'free', mount, prefix, exact, keep } satisfies Request);
       return Promise.resolve({ pages: 0, bytes: 0 });
     }
     return this.request({ op: 'free', mount, prefix });

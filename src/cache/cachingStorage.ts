@@ -30,6 +30,8 @@ export interface CachingOptions {
 const META_ENTRIES = 100_000;
 const LIST_ENTRIES = 1_000;
 const SEQUENTIAL_ENTRIES = 10_000;
+/** How long the pages of a replaced version stay for reads in flight. */
+const FREE_REPLACED_MS = 60_000;
 
 /** A PageFetch over a stream it keeps open between pages; close() gives it up. */
 type Fetcher = PageFetch & { close(): void };
@@ -230,8 +232,14 @@ export class CachingStorage implements UnderStorage {
 
   private changed(key: string): void {
     this.lists.clear();
-    // The old version's pages would never be served again; free their room now.
-    void this.o.pages.index.free(this.o.mount, key, true).catch(() => undefined);
+    // The old version's pages are never served for the new one; their room is freed a little
+    // later, so that reads of the old version still in flight finish on them.
+    const t = setTimeout(() => {
+      const current = this.meta.get(key)?.status;
+      const keep = current ? this.fileOf(key, current).vh : undefined;
+      void this.o.pages.index.free(this.o.mount, key, true, keep).catch(() => undefined);
+    }, FREE_REPLACED_MS);
+    t.unref();
   }
 
   async write(key: string, body: BodySource, describe: () => WrittenObject, check?: ChangeCheck): Promise<ObjectStatus> {

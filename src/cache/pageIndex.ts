@@ -66,17 +66,13 @@ export class PageIndex {
   }
 
   /**
-   * Reserves room for a page about to be written. Returns the pages to delete (evicted, or stale
-   * versions of the same file) and whether the page may be written.
+   * Reserves room for a page about to be written. Returns the pages to delete (evicted) and
+   * whether the page may be written. Pages of older versions of the file are left to eviction
+   * (a read of the old version may still be in flight on them).
    */
   reserve(page: PageInfo): { ok: boolean; removed: PageInfo[] } {
     const removed: PageInfo[] = [];
     if (this.byId.has(page.id)) return { ok: false, removed };
-    // Other versions of this file will never be served again.
-    for (const other of [...(this.byFile.get(page.fh) ?? [])]) {
-      const e = this.byId.get(other)!;
-      if (e.vh !== page.vh && !e.pending) removed.push(this.remove(other)!);
-    }
     const d = this.dirs[page.dir];
     if (!d || page.bytes > d.capacity) return { ok: false, removed };
     if (d.used + page.bytes > d.capacity * this.opts.high) {

@@ -92,14 +92,13 @@ describe('PageIndex', () => {
     assert.equal(index.has('s0'), false);
   });
 
-  test('a new version of a file drops the pages of the old one', () => {
+  test('freeing one file drops its pages only, whatever their version', () => {
     const index = new PageIndex({ capacities: [10_000], policy: 'LRU', high: 1, low: 1 });
-    for (const id of ['x.0', 'x.1']) {
-      index.reserve({ ...page(id), fh: 'fx', vh: 'old' });
+    for (const [id, fh, vh] of [['x.0', 'fx', 'old'], ['x.1', 'fx', 'new'], ['y.0', 'fy', 'v']]) {
+      index.reserve({ ...page(id), fh, vh });
       index.commit(id);
     }
-    const r = index.reserve({ ...page('y.0'), fh: 'fx', vh: 'new' });
-    assert.deepEqual(r.removed.map((p) => p.id).sort(), ['x.0', 'x.1']);
+    assert.deepEqual(index.matching('b', '', 'fx').map((p) => p.id).sort(), ['x.0', 'x.1']);
     assert.equal(index.evictions, 0);
   });
 
