@@ -132,6 +132,8 @@ export class PageCache {
     const hitDisk = metrics.hits.labels('disk');
     const fromCache = metrics.bytes.labels('cache');
     const fromUfs = metrics.bytes.labels('ufs');
+    // Shown at 0 from the start (dashboards plot rates of them).
+    for (const c of [hitMemory, hitDisk, fromCache, fromUfs]) c.inc(0);
     const pages = new PageStore({
       dirs: settings.dirs,
       pageSize: settings.pageSize,

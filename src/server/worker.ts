@@ -99,11 +99,13 @@ export class Worker {
     if (role === 'child') siblings = new ChildSiblings((change) => objects!.applyChange(change));
     if (role === 'primary') siblings = new PrimarySiblings((change) => objects!.applyChange(change));
     const metrics = new Metrics();
-    // The page cache: one per worker; the primary (or the single process) owns its index.
+    // The page cache: one per worker; the primary (or the single process) owns its index. The
+    // primary's index gauges are shown beside the children's sums; its own counters (cache load)
+    // are not, like the rest of its registry.
     const cacheSettings = pageCacheSettings(config);
-    // In the primary its metrics (index gauges, `cache load`) sit beside the children's sums.
     const indexRegistry = role === 'primary' ? new Registry() : metrics.registry;
-    const cache = cacheSettings.enabled ? await PageCache.open(cacheSettings, role, indexRegistry, indexRegistry, logger) : undefined;
+    const countersRegistry = role === 'primary' ? new Registry() : metrics.registry;
+    const cache = cacheSettings.enabled ? await PageCache.open(cacheSettings, role, countersRegistry, indexRegistry, logger) : undefined;
     if (cache && !cacheSettings.asyncRestore) await cache.restore();
     objects = new ObjectService(mounts, {
       cache,
