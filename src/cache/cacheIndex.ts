@@ -42,6 +42,9 @@ export interface CacheIndexApi {
   close(): void;
 }
 
+/** Longest wait for a page another request is fetching before fetching it apart. */
+const CLAIM_WAIT_MS = 10_000;
+
 export interface LocalIndexOptions {
   dirs: string[];
   capacities: number[];
@@ -71,7 +74,17 @@ export class LocalIndex implements CacheIndexApi {
       return 'ready';
     }
     const c = this.claims.get(page.id);
-    if (c) return new Promise((resolve) => c.waiters.push(resolve));
+    if (c) {
+      // A fetch that takes too long (a slow store, a stuck disk) does not hold the others up.
+      return new Promise((resolve) => {
+        const timer = setTimeout(() => resolve('skip'), CLAIM_WAIT_MS);
+        timer.unref();
+        c.waiters.push((a) => {
+          clearTimeout(timer);
+          resolve(a);
+        });
+      });
+    }
     const { ok, removed } = this.index.reserve(page);
     this.unlink(removed);
     if (!ok) return 'skip';
