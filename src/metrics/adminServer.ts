@@ -38,8 +38,10 @@ export interface WorkerStatus extends WorkerStatusBase {
   now: string;
   totals: Totals;
   mounts: Array<{ bucket: string; ufsUri: string; origin: string; createdAt: string }>;
-  /** Page cache folders; empty until this worker has a page cache. */
-  cache: Array<{ dir: string; usedBytes: number; capacityBytes: number }>;
+  /** Page cache folders; empty when the cache is off. */
+  cache: Array<{ dir: string; usedBytes: number; capacityBytes: number; pages?: number }>;
+  /** Finding the cache's pages on disk after a start (runs in the background). */
+  cacheRestore?: { state: string; pages: number; bytes: number; seconds: number };
   ring: Array<{ address: string; alive: boolean; self: boolean }>;
 }
 
@@ -93,7 +95,10 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: AdminDeps)
       now: new Date().toISOString(),
       totals: totalsOf(await deps.render()),
       mounts: deps.objects.listBuckets().map((m) => ({ bucket: m.bucket, ufsUri: m.ufsUri, origin: m.origin, createdAt: m.createdAt })),
-      cache: await deps.objects.cacheStats().then((c) => c.dirs.map((d) => ({ dir: d.dir, usedBytes: d.usedBytes, capacityBytes: d.capacityBytes })), () => []),
+      ...(await deps.objects.cacheStats().then(
+        (c) => ({ cache: c.dirs.map((d) => ({ dir: d.dir, usedBytes: d.usedBytes, capacityBytes: d.capacityBytes, pages: d.pages })), cacheRestore: c.restore }),
+        () => ({ cache: [] }),
+      )),
       ring: [{ address: `${base.hostname}:${base.s3Port}`, alive: true, self: true }],
     };
     return sendJson(res, 200, status);

@@ -149,6 +149,9 @@ describe('page cache', () => {
         assert.equal(s2.misses, 0);
         assert.equal(s2.hits, 4);
         assert.match(second.output(), /page cache: restored/);
+        const status = await second.cli('status');
+        assert.equal(status.code, 0, status.stderr);
+        assert.match(status.stdout, /hit ratio 100\.0% of 4 page lookups; restore done \(4 pages\)/);
       } finally {
         await second.stop();
       }
