@@ -146,6 +146,7 @@ export class PageCache {
         },
         miss: () => metrics.misses.inc(),
         fetched: (bytes) => fromUfs.inc(bytes),
+        fromCache: (bytes) => fromCache.inc(bytes),
         corrupt: () => metrics.corrupt.inc(),
         failure,
       },

@@ -24,11 +24,13 @@ export interface CacheObserver {
   miss(): void;
   /** Bytes of pages fetched from the under-storage. */
   fetched(bytes: number): void;
+  /** Bytes of a missed page that another request put on disk meanwhile (served from the cache). */
+  fromCache(bytes: number): void;
   corrupt(): void;
   failure(op: string, e: unknown): void;
 }
 
-const NO_OBSERVER: CacheObserver = { hit() {}, miss() {}, fetched() {}, corrupt() {}, failure() {} };
+const NO_OBSERVER: CacheObserver = { hit() {}, miss() {}, fetched() {}, fromCache() {}, corrupt() {}, failure() {} };
 
 /** One version of one object, as the cache names it (hashes computed once per read). */
 export interface FileRef {
@@ -107,13 +109,18 @@ export class PageStore {
       this.observer.hit(mem.length, 'memory');
       return Promise.resolve(mem);
     }
-    let p = this.inflight.get(id);
-    if (!p) {
-      p = this.load(file, index, id, fetch);
-      this.inflight.set(id, p);
-      const clear = () => this.inflight.delete(id);
-      p.then(clear, clear);
+    const shared = this.inflight.get(id);
+    if (shared) {
+      // Joined a fetch or read under way: one under-storage read serves both.
+      return shared.then((b) => {
+        this.observer.fromCache(b.length);
+        return b;
+      });
     }
+    const p = this.load(file, index, id, fetch);
+    this.inflight.set(id, p);
+    const clear = () => this.inflight.delete(id);
+    p.then(clear, clear);
     return p;
   }
 
@@ -181,6 +188,7 @@ export class PageStore {
       // Another process fetched it meanwhile, or the index knows a page that is gone or bad.
       const now = await this.readDisk(id, length);
       if (now) {
+        this.observer.fromCache(length);
         this.remember(id, now);
         return now;
       }

@@ -92,6 +92,25 @@ describe('page cache', () => {
     }
   });
 
+  test('concurrent cold GETs through several processes fetch each page once', T, async () => {
+    const w = await startWorker({ conf: { 'strata.worker.s3.event.loops': '2' } });
+    try {
+      const data = randomBytes(4 * 1024 * 1024 + 1000);
+      writeFileSync(join(w.rootUfs, 'data', 'hot.bin'), data);
+      const bodies = await Promise.all(Array.from({ length: 12 }, async () => {
+        // A connection each, so that both processes serve some.
+        const r = await fetch(`${w.s3Url}/data/hot.bin`, { headers: { connection: 'close' } });
+        return Buffer.from(await r.arrayBuffer());
+      }));
+      for (const b of bodies) assert.ok(b.equals(data));
+      const s = await stats(w);
+      assert.equal(s.bytesFromUfs, data.length, 'every byte fetched from the folder once');
+      assert.equal(s.bytesFromCache + s.bytesFromUfs, 12 * data.length);
+    } finally {
+      await w.stop();
+    }
+  });
+
   test('strata cache stats, load (with a summary), free', T, async () => {
     const w = await startWorker({ conf: { 'strata.worker.s3.event.loops': '2' } });
     try {

@@ -24,8 +24,8 @@ function tempDir(): string {
 }
 
 function counting(): CacheObserver & { n: Record<string, number> } {
-  const n: Record<string, number> = { hit: 0, miss: 0, fetched: 0, corrupt: 0, failure: 0 };
-  return { n, hit: () => n.hit++, miss: () => n.miss++, fetched: () => n.fetched++, corrupt: () => n.corrupt++, failure: () => n.failure++ };
+  const n: Record<string, number> = { hit: 0, miss: 0, fetched: 0, fromCache: 0, corrupt: 0, failure: 0 };
+  return { n, hit: () => n.hit++, miss: () => n.miss++, fetched: () => n.fetched++, fromCache: () => n.fromCache++, corrupt: () => n.corrupt++, failure: () => n.failure++ };
 }
 
 function setup(dirs = [tempDir()], capacity = 1 << 20, memoryBytes = 0) {
