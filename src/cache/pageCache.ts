@@ -2,28 +2,16 @@
 // the index (here, or in the primary over IPC). The object service wraps each mount's storage with
 // `wrap`; the admin API uses `stats`, `free` and `load` (through the object service).
 import { promises as fsp } from 'node:fs';
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Registry } from 'prom-client';
 import { CacheIndexMetrics, CacheMetrics } from '../metrics/cacheMetrics.js';
-import { parseSize } from '../server/configSchema.js';
 import type { UnderStorage } from '../ufs/ufs.js';
 import { CachingStorage } from './cachingStorage.js';
 import { type CacheIndexApi, type IndexStats, IpcIndexClient, LocalIndex, type RestoreState, serveIndex } from './cacheIndex.js';
 import type { EvictionPolicy } from './pageIndex.js';
 import { PageStore } from './pageStore.js';
 
-/** The part of the configuration the cache reads (server/config.ts's Config has it). */
-export interface ConfigReader {
-  string(name: string): string;
-  bytes(name: string): number;
-  int(name: string): number;
-  bool(name: string): boolean;
-  durationMs(name: string): number;
-  list(name: string): string[];
-  path(name: string): string;
-}
-
+/** The cache's settings (server/cacheSettings.ts reads them from the configuration). */
 export interface PageCacheSettings {
   enabled: boolean;
   dirs: string[];
@@ -36,36 +24,6 @@ export interface PageCacheSettings {
   memoryBytes: number;
   syncIntervalMs: number;
   asyncRestore: boolean;
-}
-
-const P = 'strata.worker.page.store.';
-
-export function pageCacheSettings(config: ConfigReader): PageCacheSettings {
-  const listed = config.list(`${P}dirs`).map((d) => resolve(d.startsWith('~') ? homedir() + d.slice(1) : d));
-  const dirs = listed.length > 0 ? listed : [join(config.path('strata.work.dir'), 'cache')];
-  const sizes = config.list(`${P}sizes`).map(parseSize);
-  const capacities = sizes.length === 1 ? dirs.map(() => sizes[0]) : sizes;
-  if (capacities.length !== dirs.length) {
-    throw new Error(`${P}sizes has ${sizes.length} values for ${dirs.length} folders in ${P}dirs: give one size, or one per folder`);
-  }
-  const high = Number(config.string(`${P}watermark.high.ratio`));
-  const low = Number(config.string(`${P}watermark.low.ratio`));
-  if (!(low > 0 && low <= high && high <= 1)) throw new Error(`the cache watermarks need 0 < low (${low}) <= high (${high}) <= 1`);
-  const pageSize = config.bytes(`${P}page.size`);
-  if (pageSize < 4096 || pageSize > 64 * 1024 * 1024) throw new Error(`${P}page.size must be between 4KB and 64MB`);
-  return {
-    enabled: config.bool(`${P}enabled`),
-    dirs,
-    capacities,
-    pageSize,
-    policy: config.string(`${P}eviction.policy`) as EvictionPolicy,
-    high,
-    low,
-    prefetchPages: Math.max(0, config.int(`${P}prefetch.pages`)),
-    memoryBytes: config.bytes(`${P}memory.size`),
-    syncIntervalMs: config.durationMs('strata.user.file.metadata.sync.interval'),
-    asyncRestore: config.bool(`${P}async.restore.enabled`),
-  };
 }
 
 export type CacheRole = 'single' | 'primary' | 'child';

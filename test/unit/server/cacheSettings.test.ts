@@ -2,7 +2,8 @@
 // paths `strata cache` takes.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { pageCacheSettings, parseCachePath } from '../../../src/cache/pageCache.js';
+import { parseCachePath } from '../../../src/cache/pageCache.js';
+import { pageCacheSettings } from '../../../src/server/cacheSettings.js';
 import { Config } from '../../../src/server/config.js';
 
 test('defaults: one folder under the work dir, 512MB, 1 MiB pages, LRU, sync interval 1min', () => {
