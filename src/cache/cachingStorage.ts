@@ -149,6 +149,9 @@ export class CachingStorage implements UnderStorage {
     };
     const gap = 2 * this.o.pages.pageSize;
     const fetch = async (start: number, last: number): Promise<Buffer> => {
+      // A page the stream passed to reach a later one (asked for out of order): kept, not read again.
+      const passed = stream?.passed(start, last);
+      if (passed) return passed;
       // Behind, past the end, or far ahead (pages between were cached): a new read from here.
       if (!stream || stream.position > start || stream.end < last || start - stream.position > gap) {
         stream?.destroy();
@@ -373,11 +376,21 @@ class StreamReader {
     else this.it = (source as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
   }
 
+  /** Bytes skipped by the last skipTo (at most a few pages), for a page asked for late. */
+  private skipped?: { start: number; data: Buffer };
+
   async skipTo(offset: number): Promise<void> {
-    while (this.position < offset) {
-      const n = Math.min(offset - this.position, 8 << 20);
-      await this.take(n);
-    }
+    if (this.position >= offset) return;
+    const start = this.position;
+    const data = await this.take(offset - start);
+    this.skipped = { start, data };
+  }
+
+  /** Bytes [start, last] if the last skip passed over them. */
+  passed(start: number, last: number): Buffer | undefined {
+    const k = this.skipped;
+    if (!k || start < k.start || last >= k.start + k.data.length) return undefined;
+    return k.data.subarray(start - k.start, last - k.start + 1);
   }
 
   async take(length: number): Promise<Buffer> {

@@ -29,7 +29,7 @@ function setup(syncIntervalMs: number, prefetchPages = 2) {
   const ufs = new FakeStorage();
   const stale: string[] = [];
   const cached = new CachingStorage(ufs, { mount: 'b', pages, syncIntervalMs, prefetchPages, onStale: (op) => stale.push(op) });
-  return { ufs, cached, index, stale };
+  return { ufs, cached, index, pages, stale };
 }
 
 async function bodyOf(read: ObjectRead | null): Promise<Buffer> {
@@ -69,7 +69,7 @@ describe('CachingStorage', () => {
   });
 
   test('with a long sync interval, a change behind the cache is found when a missing page is fetched', async () => {
-    const { ufs, cached } = setup(-1);
+    const { ufs, cached, index, pages } = setup(-1);
     const v1 = Buffer.alloc(PAGE * 3, 1);
     const v2 = Buffer.alloc(PAGE * 3 + 7, 2);
     ufs.set('k', v1);
@@ -83,6 +83,8 @@ describe('CachingStorage', () => {
     // and the next read has the new version, whole.
     assert.deepEqual(await bodyOf(await cached.read('k', whole)), v2);
     // A read whose first page must be fetched starts over with the new version before sending.
+    await pages.drain();
+    await index.free('b', 'k');
     ufs.set('k', v1);
     assert.deepEqual(await bodyOf(await cached.read('k', range(PAGE * 2, PAGE * 2 + 5))), v1.subarray(PAGE * 2, PAGE * 2 + 6));
   });
