@@ -137,8 +137,10 @@ export class CachingStorage implements UnderStorage {
   private fetcher(key: string, file: FileRef, end = file.size - 1): Fetcher {
     let stream: StreamReader | undefined;
     let queue: Promise<unknown> = Promise.resolve();
-    const open = async (start: number): Promise<StreamReader> => {
-      const last = Math.max(end, start);
+    let closed = false;
+    const open = async (start: number, pageEnd: number): Promise<StreamReader> => {
+      // Once closed (the reader went away), a late fetch reads its page only: nothing stays open.
+      const last = closed ? pageEnd : Math.max(end, start);
       const r = await this.inner.read(key, () => ({ start, end: last }));
       if (!r || r.status.version !== file.version) {
         r?.body.destroy();
@@ -155,7 +157,7 @@ export class CachingStorage implements UnderStorage {
       // Behind, past the end, or far ahead (pages between were cached): a new read from here.
       if (!stream || stream.position > start || stream.end < last || start - stream.position > gap) {
         stream?.destroy();
-        stream = await open(start);
+        stream = await open(start, last);
       }
       const s = stream;
       try {
@@ -178,7 +180,8 @@ export class CachingStorage implements UnderStorage {
       return p;
     }) as Fetcher;
     f.close = () => {
-      // After the fetches already asked for; nothing is read for a reader that went away.
+      closed = true;
+      // After the fetches already asked for.
       void queue.then(() => {
         stream?.destroy();
         stream = undefined;
