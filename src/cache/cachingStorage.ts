@@ -37,7 +37,11 @@ const FREE_REPLACED_MS = 60_000;
 type Fetcher = PageFetch & { close(): void };
 
 /** The object changed in the under-storage while its pages were read. */
-class VersionChanged extends Error {}
+class VersionChanged extends StorageError {
+  constructor(key: string) {
+    super('Unavailable', `${key} changed in the under-storage while it was read (a read never mixes two versions)`);
+  }
+}
 
 export class CachingStorage implements UnderStorage {
   private readonly meta = new Map<string, { status: ObjectStatus | null; at: number }>();
@@ -145,7 +149,7 @@ export class CachingStorage implements UnderStorage {
       if (!r || r.status.version !== file.version) {
         r?.body.destroy();
         this.meta.delete(key);
-        throw new VersionChanged(`${key} changed in the under-storage while it was read`);
+        throw new VersionChanged(key);
       }
       return new StreamReader(r.bytes ?? r.body, start, last);
     };
