@@ -101,7 +101,7 @@ async function streamLoad(base: string, path: string, showBar: boolean): Promise
   }
   const bar = showBar
     ? new cliProgress.SingleBar({
-        format: ' {bar} {percentage}% | {files}/{totalFiles} files | {done}/{total} | {rate}/s | ETA {eta_formatted}',
+        format: ' {bar} {percentage}% | {files}/{totalFiles} files | {doneText}/{totalText} | {rate}/s | ETA {eta_formatted}',
         hideCursor: true,
         etaBuffer: 50,
       }, cliProgress.Presets.shades_classic)
@@ -115,7 +115,7 @@ async function streamLoad(base: string, path: string, showBar: boolean): Promise
     const p = JSON.parse(line) as Progress;
     last = p;
     if (!bar || p.phase === 'listing' || p.phase === 'error') return;
-    const payload = { files: p.files, totalFiles: p.totalFiles, done: bytesText(p.bytes), total: bytesText(p.totalBytes), rate: bytesText(p.seconds > 0 ? p.bytes / p.seconds : 0) };
+    const payload = { files: p.files, totalFiles: p.totalFiles, doneText: bytesText(p.bytes), totalText: bytesText(p.totalBytes), rate: bytesText(p.seconds > 0 ? p.bytes / p.seconds : 0) };
     if (!started) {
       bar.start(Math.max(p.totalBytes, 1), p.bytes, payload);
       started = true;
