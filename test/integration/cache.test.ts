@@ -179,6 +179,29 @@ describe('page cache', () => {
     }
   });
 
+  test('a small quota: pages are evicted and the folder stays under it', T, async () => {
+    const w = await startWorker({ conf: { 'strata.worker.page.store.sizes': '4MB', 'strata.worker.page.store.eviction.policy': 'FIFO', 'strata.worker.s3.event.loops': '1' } });
+    try {
+      const files = Array.from({ length: 10 }, () => randomBytes(1024 * 1024));
+      files.forEach((b, i) => writeFileSync(join(w.rootUfs, 'data', `q${i}`), b));
+      for (let i = 0; i < files.length; i++) {
+        assert.deepEqual(await get(w, `q${i}`), files[i]);
+        const s = await stats(w);
+        assert.ok(s.dirs[0].usedBytes <= s.dirs[0].capacityBytes, `${s.dirs[0].usedBytes} <= ${s.dirs[0].capacityBytes}`);
+      }
+      const metrics = await (await fetch(`${w.adminUrl}/metrics`)).text();
+      assert.match(metrics, /strata_cache_evictions_total [1-9]/);
+      // FIFO: the last file read is still cached, the first is not.
+      const before = await stats(w);
+      await get(w, 'q9');
+      assert.equal((await stats(w)).misses, before.misses);
+      await get(w, 'q0');
+      assert.equal((await stats(w)).misses, before.misses + 1);
+    } finally {
+      await w.stop();
+    }
+  });
+
   test('a cache folder that cannot be used never fails a request', T, async () => {
     const parent = mkdtempSync(join(tmpdir(), 'strata-cache-bad-'));
     const notDir = join(parent, 'file');
