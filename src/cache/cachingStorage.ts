@@ -33,6 +33,8 @@ const SEQUENTIAL_ENTRIES = 10_000;
 /** How long the pages of a replaced version stay for reads in flight. */
 const FREE_REPLACED_MS = 60_000;
 
+type CopyFrom = (source: UnderStorage, sourceKey: string, key: string, meta: ObjectMeta, check?: ChangeCheck) => Promise<ObjectStatus | null>;
+
 /** A PageFetch over a stream it keeps open between pages; close() gives it up. */
 type Fetcher = PageFetch & { close(): void };
 
@@ -50,7 +52,27 @@ export class CachingStorage implements UnderStorage {
   private readonly lastEnd = new Map<string, number>();
   private readonly files = new WeakMap<ObjectStatus, FileRef>();
 
-  constructor(readonly inner: UnderStorage, private readonly o: CachingOptions) {}
+  /**
+   * Server-side copy, only when the adapter has one (it is given the source's adapter, not its
+   * cache); then the target's cached status follows, as for a write.
+   */
+  readonly copyFrom?: CopyFrom;
+
+  constructor(readonly inner: UnderStorage, private readonly o: CachingOptions) {
+    const copy = (inner as { copyFrom?: CopyFrom }).copyFrom;
+    if (typeof copy === 'function') {
+      this.copyFrom = async (source, sourceKey, key, meta, check) => {
+        this.meta.delete(key);
+        try {
+          const s = await copy.call(inner, source instanceof CachingStorage ? source.inner : source, sourceKey, key, meta, check);
+          if (s) this.setMeta(key, s);
+          return s;
+        } finally {
+          this.changed(key);
+        }
+      };
+    }
+  }
 
   get uri(): string {
     return this.inner.uri;
@@ -252,10 +274,11 @@ export class CachingStorage implements UnderStorage {
     t.unref();
   }
 
-  async write(key: string, body: BodySource, describe: () => WrittenObject, check?: ChangeCheck): Promise<ObjectStatus> {
+  /** `extra`: arguments of newer adapters (write hints), passed through as they are. */
+  async write(key: string, body: BodySource, describe: () => WrittenObject, check?: ChangeCheck, ...extra: unknown[]): Promise<ObjectStatus> {
     this.meta.delete(key);
     try {
-      const s = await this.inner.write(key, body, describe, check);
+      const s = await (this.inner.write as (...a: unknown[]) => Promise<ObjectStatus>).call(this.inner, key, body, describe, check, ...extra);
       this.setMeta(key, s);
       return s;
     } finally {
@@ -335,8 +358,8 @@ export class CachingStorage implements UnderStorage {
   listUploads(): Promise<UploadInfo[]> {
     return this.inner.listUploads();
   }
-  writePart(upload: UploadInfo, partNumber: number, body: BodySource, describe: () => { etag: string; checksums: Record<string, string> }): Promise<PartInfo> {
-    return this.inner.writePart(upload, partNumber, body, describe);
+  writePart(upload: UploadInfo, partNumber: number, body: BodySource, describe: () => { etag: string; checksums: Record<string, string> }, ...extra: unknown[]): Promise<PartInfo> {
+    return (this.inner.writePart as (...a: unknown[]) => Promise<PartInfo>).call(this.inner, upload, partNumber, body, describe, ...extra);
   }
   listParts(upload: UploadInfo): Promise<PartInfo[]> {
     return this.inner.listParts(upload);

@@ -158,6 +158,31 @@ describe('CachingStorage', () => {
     assert.deepEqual(await bodyOf(await cached.read('k', whole)), data);
   });
 
+  test('server-side copy is offered only when the adapter has one, and gets the source adapter', async () => {
+    const { cached } = setup(-1);
+    assert.equal(cached.copyFrom, undefined);
+    const dir = mkdtempSync(join(tmpdir(), 'strata-caching-unit-'));
+    roots.push(dir);
+    const index = new LocalIndex({ dirs: [dir], capacities: [1 << 24], policy: 'LRU', high: 0.95, low: 0.9 });
+    const pages = new PageStore({ dirs: [dir], pageSize: PAGE, memoryBytes: 0, index });
+    class Copying extends FakeStorage {
+      copyFrom(source: unknown, sourceKey: string, key: string) {
+        assert.ok(source instanceof FakeStorage, 'the adapter, not its cache');
+        this.set(key, source.objects.get(sourceKey)!.data);
+        return this.stat(key);
+      }
+    }
+    const a = new Copying();
+    const b = new Copying();
+    const ca = new CachingStorage(a, { mount: 'a', pages, syncIntervalMs: -1, prefetchPages: 0 });
+    const cb = new CachingStorage(b, { mount: 'b', pages, syncIntervalMs: -1, prefetchPages: 0 });
+    a.set('src', 'copied');
+    b.set('dst', 'old');
+    assert.deepEqual(await bodyOf(await cb.read('dst', whole)), Buffer.from('old'));
+    await cb.copyFrom!(ca, 'src', 'dst', emptyMeta());
+    assert.deepEqual(await bodyOf(await cb.read('dst', whole)), Buffer.from('copied'), 'the cached status followed the copy');
+  });
+
   test('concurrent cold reads of one object fetch each page once', async () => {
     const { ufs, cached } = setup(60_000, 2);
     ufs.latencyMs = 5;
