@@ -97,6 +97,11 @@ export class CachingStorage implements UnderStorage {
     return this.refresh(key, c?.status);
   }
 
+  /** The status as the storage has it now (conditional writes); the cache takes it too. */
+  statFresh(key: string): Promise<ObjectStatus | null> {
+    return this.refresh(key);
+  }
+
   private async refresh(key: string, stale?: ObjectStatus | null): Promise<ObjectStatus | null> {
     try {
       const s = await this.inner.stat(key);

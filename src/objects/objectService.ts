@@ -216,7 +216,8 @@ export class ObjectService {
   /** Fails fast on conditions that do not hold now (they are checked again atomically later). */
   async checkEarly(bucket: string, key: string, conditions: WriteConditions | undefined): Promise<void> {
     if (!hasConditions(conditions)) return;
-    const current = await this.on(bucket, (u) => u.stat(key));
+    // Conditions are checked against the storage itself, never a cached status.
+    const current = await this.on(bucket, (u) => (u instanceof CachingStorage ? u.statFresh(key) : u.stat(key)));
     checkConditions(conditions, current, key);
   }
 
