@@ -58,6 +58,17 @@ export interface PageStoreOptions {
 const POOL_LIMIT = 32;
 const NO_RELEASE = () => undefined;
 
+/** Large pages whose disk reads are remembered for admission to memory. */
+const SEEN_LIMIT = 4096;
+
+interface Held {
+  buf: Buffer;
+  data: Buffer;
+  /** Sends holding it; its buffer is reused only after it was dropped and this is 0. */
+  refs: number;
+  dropped: boolean;
+}
+
 /** A page's bytes and how to give their buffer back when done with them. */
 export interface Lease {
   data: Buffer;
@@ -77,6 +88,11 @@ export class PageStore {
   private readonly madeDirs = new Set<string>();
   private readonly writes = new Set<Promise<void>>();
   private readonly pool: Buffer[] = [];
+  /** Hot large pages in memory, in pooled buffers shared by the sends that lease them. */
+  private readonly held = new Map<string, Held>();
+  private heldUsed = 0;
+  /** Recent disk reads of large pages, for admission to memory. */
+  private readonly seen = new Map<string, number>();
   private tmpSeq = 0;
 
   constructor(private readonly opts: PageStoreOptions) {
@@ -132,16 +148,73 @@ export class PageStore {
   async lease(file: FileRef, index: number, fetch: PageFetch): Promise<Lease> {
     const length = this.pageLength(file, index);
     const id = pageId(file.fh, file.vh, index);
-    if (length <= MEMORY_PAGE_LIMIT || this.memory.has(id) || this.inflight.has(id)) return { data: await this.get(file, index, fetch), release: NO_RELEASE };
+    if (length <= MEMORY_PAGE_LIMIT) return { data: await this.get(file, index, fetch), release: NO_RELEASE };
+    const h = this.held.get(id);
+    if (h) {
+      // A hot large page kept in memory (checked when it was read): no read, no checksum.
+      this.held.delete(id);
+      this.held.set(id, h);
+      h.refs++;
+      this.opts.index.touch(id);
+      this.observer.hit(length, 'memory');
+      return { data: h.data, release: () => this.unref(h) };
+    }
+    if (this.inflight.has(id)) return { data: await this.get(file, index, fetch), release: NO_RELEASE };
     const buf = this.pool.pop() ?? Buffer.allocUnsafeSlow(HEADER_BYTES + this.pageSize);
     const data = await this.readDisk(id, length, buf);
     if (data) {
       this.opts.index.touch(id);
       this.observer.hit(length, 'disk');
+      if (this.admit(id)) {
+        const kept: Held = { buf, data, refs: 1, dropped: false };
+        this.held.set(id, kept);
+        this.heldUsed += buf.length;
+        this.trimMemory();
+        return { data, release: () => this.unref(kept) };
+      }
       return { data, release: () => this.giveBack(buf) };
     }
     this.giveBack(buf);
     return { data: await this.get(file, index, fetch), release: NO_RELEASE };
+  }
+
+  /** A large page goes to memory on its second read from disk, when memory holds several. */
+  private admit(id: string): boolean {
+    if (this.opts.memoryBytes < 4 * (HEADER_BYTES + this.pageSize) || this.held.has(id)) return false;
+    const n = (this.seen.get(id) ?? 0) + 1;
+    this.seen.delete(id);
+    if (n >= 2) return true;
+    this.seen.set(id, n);
+    if (this.seen.size > SEEN_LIMIT) this.seen.delete(this.seen.keys().next().value as string);
+    return false;
+  }
+
+  /** A lease of a held page ends; a page dropped from memory meanwhile gives its buffer back now. */
+  private unref(h: Held): void {
+    h.refs--;
+    if (h.dropped && h.refs === 0) this.giveBack(h.buf);
+  }
+
+  /** Takes a large page out of memory; its buffer is reused only once no send holds it. */
+  private drop(id: string, h: Held): void {
+    this.held.delete(id);
+    this.heldUsed -= h.buf.length;
+    h.dropped = true;
+    if (h.refs === 0) this.giveBack(h.buf);
+  }
+
+  private trimMemory(): void {
+    while (this.memoryUsed + this.heldUsed > this.opts.memoryBytes) {
+      const big = this.held.entries().next();
+      if (!big.done) {
+        this.drop(big.value[0], big.value[1]);
+        continue;
+      }
+      const small = this.memory.entries().next();
+      if (small.done) return;
+      this.memory.delete(small.value[0]);
+      this.memoryUsed -= small.value[1].length;
+    }
   }
 
   private giveBack(buf: Buffer): void {
@@ -151,7 +224,7 @@ export class PageStore {
   /** True when the page is in memory or on disk (a check of disk, for cache load). */
   async has(file: FileRef, index: number): Promise<boolean> {
     const id = pageId(file.fh, file.vh, index);
-    if (this.memory.has(id)) return true;
+    if (this.memory.has(id) || this.held.has(id)) return true;
     return (await this.readDisk(id, this.pageLength(file, index))) !== null;
   }
 
@@ -164,6 +237,8 @@ export class PageStore {
   forgetMemory(): void {
     this.memory.clear();
     this.memoryUsed = 0;
+    for (const [id, h] of [...this.held]) this.drop(id, h);
+    this.seen.clear();
   }
 
   private async load(file: FileRef, index: number, id: string, fetch: PageFetch): Promise<Buffer> {
@@ -219,11 +294,7 @@ export class PageStore {
     if (data.length > MEMORY_PAGE_LIMIT || this.opts.memoryBytes <= 0) return;
     this.memory.set(id, data);
     this.memoryUsed += data.length;
-    while (this.memoryUsed > this.opts.memoryBytes) {
-      const [oldId, oldBuf] = this.memory.entries().next().value as [string, Buffer];
-      this.memory.delete(oldId);
-      this.memoryUsed -= oldBuf.length;
-    }
+    this.trimMemory();
   }
 
   /** A page from disk, checked; null when missing, corrupt (counted) or unreadable (counted). */

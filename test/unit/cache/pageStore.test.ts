@@ -186,4 +186,31 @@ describe('PageStore', () => {
     await store.get(file, 3, fetch);
     assert.equal(fetches, 1);
   });
+
+  test('hot large pages are kept in memory; a buffer is reused only once no send holds it', async () => {
+    const BIG = 512 * 1024;
+    const dir = tempDir();
+    const index = new LocalIndex({ dirs: [dir], capacities: [64 << 20], policy: 'LRU', high: 0.95, low: 0.9 });
+    const observer = counting();
+    const tiers: string[] = [];
+    const store = new PageStore({ dirs: [dir], pageSize: BIG, memoryBytes: 8 * BIG, index, observer: { ...observer, hit: (_b, tier) => tiers.push(tier) } });
+    const big = randomBytes(BIG * 3);
+    const f = fileRef('bucket', 'big', 'v1', big.length);
+    const fetchBig = async (s: number, e: number) => Buffer.from(big.subarray(s, e + 1));
+    for (let i = 0; i < 2; i++) await store.get(f, i, fetchBig);
+    await store.drain();
+    (await store.lease(f, 0, fetchBig)).release(); // disk, seen once
+    const l2 = await store.lease(f, 0, fetchBig); // disk, now kept in memory
+    const l3 = await store.lease(f, 0, fetchBig); // memory
+    assert.deepEqual(tiers, ['disk', 'disk', 'memory']);
+    assert.deepEqual(l3.data, big.subarray(0, BIG));
+    store.forgetMemory();
+    // Reads of other pages take pooled buffers: never the one two sends still hold.
+    for (let i = 0; i < 3; i++) (await store.lease(f, 1, fetchBig)).release();
+    assert.deepEqual(l2.data, big.subarray(0, BIG));
+    assert.deepEqual(l3.data, big.subarray(0, BIG));
+    l2.release();
+    l3.release();
+    assert.deepEqual((await store.lease(f, 0, fetchBig)).data, big.subarray(0, BIG));
+  });
 });
