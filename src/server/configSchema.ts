@@ -67,7 +67,7 @@ export const CONFIG_SCHEMA: readonly KeyDef[] = [
   K('strata.worker.page.store.watermark.high.ratio', 'float', '0.95', 'When a folder fills past this share of its quota, pages are evicted down to the low watermark.'),
   K('strata.worker.page.store.watermark.low.ratio', 'float', '0.9', 'Share of its quota a folder is evicted down to once it passed the high watermark.'),
   K('strata.worker.page.store.prefetch.pages', 'int', '4', 'Pages fetched ahead of a sequential read (within one GET and after consecutive ranged GETs); 0 disables.'),
-  K('strata.worker.page.store.memory.size', 'size', '64MB', 'Per-process memory tier for hot pages of small objects (up to 256 KiB), in front of the disk pages; 0 disables.'),
+  K('strata.worker.page.store.memory.size', 'size', '64MB', 'Per-process memory tier in front of the disk pages: small pages (up to 256 KiB) when read, larger ones from their second read; 0 disables.'),
   K('strata.worker.page.store.async.restore.enabled', 'bool', 'true', 'Find the pages already on disk in the background after a start (serving meanwhile); false finds them before serving.'),
   // State
   K('strata.work.dir', 'string', '~/.strata', "The worker's own state: mount table (STATIC mode), multipart index."),
