@@ -221,13 +221,6 @@ export class PageStore {
     if (this.pool.length < POOL_LIMIT) this.pool.push(buf);
   }
 
-  /** True when the page is in memory or on disk (a check of disk, for cache load). */
-  async has(file: FileRef, index: number): Promise<boolean> {
-    const id = pageId(file.fh, file.vh, index);
-    if (this.memory.has(id) || this.held.has(id)) return true;
-    return (await this.readDisk(id, this.pageLength(file, index))) !== null;
-  }
-
   /** Waits for the pages being written (a graceful stop keeps them). */
   async drain(): Promise<void> {
     while (this.writes.size > 0) await Promise.all([...this.writes]);
