@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// strata: worker start | mount add/list/remove | status | conf get/list/docs
+// strata: worker start | mount add/list/remove | status | cache stats/free/load | conf get/list/docs
 import { Command, Option } from 'commander';
 import { Config } from '../server/config.js';
 import { configDocument } from '../server/configSchema.js';
@@ -7,6 +7,7 @@ import { Worker } from '../server/worker.js';
 import type { WorkerStatus } from '../metrics/adminServer.js';
 import { renderStatus } from './statusText.js';
 import { signHeaders, type SigningCredentials } from '../s3/auth/signer.js';
+import { addCacheCommands } from './cacheCommands.js';
 
 const program = new Command();
 program.name('strata').description('Strata: a caching S3 gateway over existing storage').showHelpAfterError();
@@ -138,6 +139,13 @@ withAdminOptions(withConfigOptions(program.command('status').description("print 
     }
     console.log(renderStatus(s));
   });
+
+// ---- cache ---------------------------------------------------------------------------
+
+addCacheCommands(program.command('cache').description("the page cache of a running worker: stats, free, load"), withConfigOptions, (opts) => {
+  const base = adminUrl(loadConfig(opts), opts.worker as string | undefined);
+  return { base, call: (method, path, body) => callAdmin(base, method, path, body) };
+});
 
 // ---- conf -----------------------------------------------------------------------------
 

@@ -11,6 +11,8 @@ const bytes = (n: number): string => {
   return `${i ? n.toFixed(1) : n} ${units[i]}`;
 };
 
+const pct = (a: number, b: number): string => `${b ? ((100 * a) / b).toFixed(1) : '0'}%`;
+
 function rate(s: WorkerStatus, pick: (h: WorkerStatus['history'][number]) => number, windowMs: number): number {
   const h = s.history;
   if (h.length < 2) return 0;
@@ -33,6 +35,9 @@ export function renderStatus(s: WorkerStatus): string {
     ...(s.mounts.length ? s.mounts.map((m) => `  /${m.bucket}\t${m.ufsUri}\t${m.origin}`) : ['  (none)']),
     'cache',
     ...(s.cache.length ? s.cache.map((c) => `  ${c.dir}\t${bytes(c.usedBytes)} of ${bytes(c.capacityBytes)}`) : ['  (no page cache)']),
+    ...(s.cache.length
+      ? [`  hit ratio ${pct(s.totals.cacheHits, s.totals.cacheHits + s.totals.cacheMisses)} of ${s.totals.cacheHits + s.totals.cacheMisses} page lookups${s.cacheRestore ? `; restore ${s.cacheRestore.state} (${s.cacheRestore.pages} pages)` : ''}`]
+      : []),
     'ring',
     ...s.ring.map((m) => `  ${m.address}\t${m.alive ? 'alive' : 'down'}${m.self ? '\t(this worker)' : ''}`),
     'recent errors',

@@ -7,6 +7,7 @@ import type { ObjectService } from '../objects/objectService.js';
 import { ObjectError } from '../objects/errors.js';
 import { type FailureEntry, type Sample, type Totals, totalsOf } from './status.js';
 import { STATUS_PAGE } from './statusPage.js';
+import { cacheTotalsOf } from './cacheMetrics.js';
 
 export interface AdminDeps {
   objects: ObjectService;
@@ -43,8 +44,10 @@ export interface WorkerStatus extends WorkerStatusBase {
   now: string;
   totals: Totals;
   mounts: Array<{ bucket: string; ufsUri: string; origin: string; createdAt: string }>;
-  /** Page cache folders; empty until this worker has a page cache. */
-  cache: Array<{ dir: string; usedBytes: number; capacityBytes: number }>;
+  /** Page cache folders; empty when the cache is off. */
+  cache: Array<{ dir: string; usedBytes: number; capacityBytes: number; pages?: number }>;
+  /** Finding the cache's pages on disk after a start (runs in the background). */
+  cacheRestore?: { state: string; pages: number; bytes: number; seconds: number };
   ring: Array<{ address: string; alive: boolean; self: boolean }>;
 }
 
@@ -104,7 +107,10 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: AdminDeps)
       now: new Date().toISOString(),
       totals: totalsOf(await deps.render()),
       mounts: deps.objects.listBuckets().map((m) => ({ bucket: m.bucket, ufsUri: m.ufsUri, origin: m.origin, createdAt: m.createdAt })),
-      cache: [],
+      ...(await deps.objects.cacheStats().then(
+        (c) => ({ cache: c.dirs.map((d) => ({ dir: d.dir, usedBytes: d.usedBytes, capacityBytes: d.capacityBytes, pages: d.pages })), cacheRestore: c.restore }),
+        () => ({ cache: [] }),
+      )),
       ring: [{ address: `${base.hostname}:${base.s3Port}`, alive: true, self: true }],
     };
     return sendJson(res, 200, status);
@@ -124,6 +130,29 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: AdminDeps)
   if (path.startsWith('/api/v1/mounts/') && method === 'DELETE') {
     const entry = await deps.objects.removeMount(decodeURIComponent(path.slice('/api/v1/mounts/'.length)));
     return sendJson(res, 200, { removed: entry });
+  }
+  if (path === '/api/v1/cache' && method === 'GET') {
+    const [stats, totals] = await Promise.all([deps.objects.cacheStats(), deps.render().then(cacheTotalsOf)]);
+    const lookups = totals.hits + totals.misses;
+    return sendJson(res, 200, { ...stats, ...totals, hitRatio: lookups ? totals.hits / lookups : 0 });
+  }
+  if (path === '/api/v1/cache/free' && method === 'POST') {
+    const body = await readJson(req);
+    return sendJson(res, 200, await deps.objects.cacheFree(String(body.path ?? '')));
+  }
+  if (path === '/api/v1/cache/load' && method === 'POST') {
+    // Progress as JSON lines while it runs; the last line is the summary.
+    const body = await readJson(req);
+    const target = String(body.path ?? '');
+    await deps.objects.cacheTarget(target);
+    res.writeHead(200, { 'Content-Type': 'application/x-ndjson' });
+    try {
+      await deps.objects.cacheLoad(target, (p) => res.write(`${JSON.stringify(p)}\n`));
+    } catch (e) {
+      res.write(`${JSON.stringify({ phase: 'error', error: e instanceof ObjectError ? e.code : 'InternalError', message: (e as Error).message })}\n`);
+    }
+    res.end();
+    return;
   }
   if (path === '/api/v1/conf' && method === 'GET') {
     return sendJson(res, 200, { conf: deps.config.entries() });

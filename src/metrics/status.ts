@@ -51,6 +51,9 @@ export interface Totals {
   serverErrors: number;
   bytesIn: number;
   bytesOut: number;
+  /** Page cache lookups (all processes). */
+  cacheHits: number;
+  cacheMisses: number;
 }
 
 export interface Sample extends Totals {
@@ -62,7 +65,7 @@ const HOUR_MS = 3_600_000;
 
 /** Reads the counters the status page plots from Prometheus text. */
 export function totalsOf(metricsText: string): Totals {
-  const t: Totals = { requests: 0, clientErrors: 0, serverErrors: 0, bytesIn: 0, bytesOut: 0 };
+  const t: Totals = { requests: 0, clientErrors: 0, serverErrors: 0, bytesIn: 0, bytesOut: 0, cacheHits: 0, cacheMisses: 0 };
   for (const line of metricsText.split('\n')) {
     if (line.startsWith('strata_s3_requests_total{')) {
       const status = Number(/status="(\d+)"/.exec(line)?.[1] ?? 0);
@@ -74,6 +77,10 @@ export function totalsOf(metricsText: string): Totals {
       const n = Number(line.slice(line.lastIndexOf(' ') + 1));
       if (line.includes('direction="in"')) t.bytesIn += n;
       else t.bytesOut += n;
+    } else if (line.startsWith('strata_cache_hits_total')) {
+      t.cacheHits += Number(line.slice(line.lastIndexOf(' ') + 1));
+    } else if (line.startsWith('strata_cache_misses_total')) {
+      t.cacheMisses += Number(line.slice(line.lastIndexOf(' ') + 1));
     }
   }
   return t;

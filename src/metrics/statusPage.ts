@@ -46,7 +46,7 @@ export const STATUS_PAGE = `<!doctype html>
   </section>
   <section><h2>Requests per second, last hour</h2><svg id="chart-requests" viewBox="0 0 600 120" preserveAspectRatio="none"></svg><div class="legend" id="legend-requests"></div></section>
   <section><h2>Throughput (MiB/s), last hour</h2><svg id="chart-bytes" viewBox="0 0 600 120" preserveAspectRatio="none"></svg><div class="legend" id="legend-bytes"></div></section>
-  <section><h2>Cache hit ratio, last hour</h2><div id="cache-hit" class="empty">This worker has no page cache yet.</div></section>
+  <section><h2>Cache hit ratio, last hour</h2><svg id="chart-cache" viewBox="0 0 600 120" preserveAspectRatio="none"></svg><div class="legend" id="legend-cache"></div></section>
   <section><h2>Cache folders</h2><div id="cache"></div></section>
   <section><h2>Mounts</h2><div id="mounts"></div></section>
   <section><h2>Ring members</h2><div id="ring"></div></section>
@@ -92,7 +92,16 @@ async function refresh() {
   const bin = rates(s.history, (h) => h.bytesIn / 1048576), bout = rates(s.history, (h) => h.bytesOut / 1048576);
   const maxB = draw(document.getElementById('chart-bytes'), [bin, bout], ['#c2410c', '#15803d']);
   document.getElementById('legend-bytes').textContent = bin.length ? 'in (orange) / out (green) · peak ' + (maxB ?? 0).toFixed(2) + ' MiB/s' : '';
-  document.getElementById('cache').innerHTML = table(s.cache.map((c) => [esc(c.dir), fmtBytes(c.usedBytes), fmtBytes(c.capacityBytes)]), ['folder', 'used', 'capacity'], 'No cache folders configured.');
+  const ratio = [];
+  for (let i = 1; i < s.history.length; i++) {
+    const a = s.history[i - 1], b = s.history[i], n = (b.cacheHits - a.cacheHits) + (b.cacheMisses - a.cacheMisses);
+    if (n > 0) ratio.push({ t: b.t, v: (b.cacheHits - a.cacheHits) / n });
+  }
+  draw(document.getElementById('chart-cache'), [ratio], ['#7c3aed']);
+  const lookups = s.totals.cacheHits + s.totals.cacheMisses;
+  const restore = s.cacheRestore ? ' · restore ' + esc(s.cacheRestore.state) + ' (' + fmtInt(s.cacheRestore.pages) + ' pages, ' + fmtBytes(s.cacheRestore.bytes) + ')' : '';
+  document.getElementById('legend-cache').innerHTML = s.cache.length ? 'overall ' + (lookups ? (100 * s.totals.cacheHits / lookups).toFixed(1) : '0') + '% of ' + fmtInt(lookups) + ' page lookups' + restore : 'The page cache is off.';
+  document.getElementById('cache').innerHTML = table(s.cache.map((c) => [esc(c.dir), fmtBytes(c.usedBytes), fmtBytes(c.capacityBytes), fmtInt(c.pages ?? 0)]), ['folder', 'used', 'capacity', 'pages'], 'No cache folders configured.');
   document.getElementById('mounts').innerHTML = table(s.mounts.map((m) => ['/' + esc(m.bucket), '<code>' + esc(m.ufsUri) + '</code>', esc(m.origin)]), ['bucket', 'under-storage', 'made by'], 'No buckets.');
   document.getElementById('ring').innerHTML = table(s.ring.map((m) => [esc(m.address) + (m.self ? ' (this worker)' : ''), m.alive ? '<span class="ok">alive</span>' : '<span class="bad">down</span>']), ['worker', 'liveness'], 'No members.');
   document.getElementById('errors').innerHTML = table(s.recentErrors.map((e) => [esc(e.time.replace('T', ' ').replace('Z', '')), esc(e.action), '<span class="' + (e.status >= 500 ? 'bad' : '') + '">' + e.status + ' ' + esc(e.code) + '</span>', esc((e.bucket ? '/' + e.bucket : '') + (e.key ? '/' + e.key : '')), esc(e.user), esc(e.message)]), ['time (UTC)', 'action', 'answer', 'resource', 'user', 'message'], 'No failed requests.');

@@ -127,7 +127,11 @@ export class MultipartService {
       parts: chosen,
       etag,
       commit: (onData, checksums) =>
-        this.step(bucket, uploadId, (u) => u.completeUpload(upload, chosen, () => ({ etag, meta: { ...meta, ...checksums() } }), onData, changeCheck(conditions, key))),
+        this.step(bucket, uploadId, (u) => u.completeUpload(upload, chosen, () => ({ etag, meta: { ...meta, ...checksums() } }), onData, changeCheck(conditions, key)))
+          .then(async (status) => {
+            await this.objects.objectChanged(bucket, key);
+            return status;
+          }),
     };
   }
 

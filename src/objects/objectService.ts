@@ -12,6 +12,9 @@ import { changeCheck, checkConditions, hasConditions, type WriteConditions } fro
 import { fromStorage, ObjectError } from './errors.js';
 import { ALONE, type Change, type Siblings } from './siblings.js';
 import { instrumented, type UfsObserver } from './instrumentedStorage.js';
+import { CachingStorage } from '../cache/cachingStorage.js';
+import { loadPrefix, type LoadProgress } from '../cache/cacheLoad.js';
+import { type CacheStats, type PageCache, parseCachePath } from '../cache/pageCache.js';
 
 export interface ObjectServiceOptions {
   /** Folder where CreateBucket makes a folder per bucket; '' refuses CreateBucket. */
@@ -24,6 +27,8 @@ export interface ObjectServiceOptions {
   siblings?: Siblings;
   /** Told of every under-storage call (metrics). */
   observeUfs?: UfsObserver;
+  /** The page cache, put in front of every mount's storage (docs/cache.md). */
+  cache?: PageCache;
 }
 
 export class ObjectService {
@@ -50,6 +55,11 @@ export class ObjectService {
   async applyChange(change: Change): Promise<void> {
     if (change.kind === 'mounts') {
       await this.mounts.reload();
+    } else if (change.kind === 'cache-free') {
+      this.options.cache?.pages.forgetMemory();
+      const s = this.storages.get(change.bucket);
+      const u = await s?.catch(() => undefined);
+      if (u instanceof CachingStorage) u.forgetPrefix(change.prefix);
     } else {
       const s = this.storages.get(change.bucket);
       if (s) (await s.catch(() => undefined))?.forget(change.key);
@@ -57,6 +67,7 @@ export class ObjectService {
   }
 
   async close(): Promise<void> {
+    await this.options.cache?.close();
     const all = [...this.storages.values()];
     this.storages.clear();
     await Promise.all(all.map((p) => p.then((u) => u.close()).catch(() => undefined)));
@@ -69,7 +80,10 @@ export class ObjectService {
       const entry = this.mounts.get(bucket);
       if (!entry) throw new ObjectError('NoSuchBucket', `The specified bucket does not exist: ${bucket}`, { BucketName: bucket });
       const observe = this.options.observeUfs;
-      s = openUnderStorage(entry.ufsUri, entry.options, this.ufsSettings).then((u) => (observe ? instrumented(u, bucket, observe) : u));
+      const cache = this.options.cache;
+      s = openUnderStorage(entry.ufsUri, entry.options, this.ufsSettings)
+        .then((u) => (observe ? instrumented(u, bucket, observe) : u))
+        .then((u) => (cache ? cache.wrap(u, bucket) : u));
       this.storages.set(bucket, s);
       s.catch(() => this.storages.delete(bucket));
     }
@@ -193,7 +207,17 @@ export class ObjectService {
   /** Writes an object; with conditions, they are checked before the body is read and again atomically at the commit. */
   async putObject(bucket: string, key: string, body: BodySource, describe: () => WrittenObject, conditions?: WriteConditions, hints?: WriteHints): Promise<ObjectStatus> {
     await this.checkEarly(bucket, key, conditions);
-    return this.on(bucket, (u) => u.write(key, body, describe, changeCheck(conditions, key), hints));
+    const status = await this.on(bucket, (u) => u.write(key, body, describe, changeCheck(conditions, key), hints));
+    await this.objectChanged(bucket, key);
+    return status;
+  }
+
+  /**
+   * With a cache, the other processes forget what they cached of a key before its change is
+   * acknowledged (their metadata cache may trust it for the whole sync interval otherwise).
+   */
+  async objectChanged(bucket: string, key: string): Promise<void> {
+    if (this.options.cache) await this.siblings.announce({ kind: 'object-meta', bucket, key });
   }
 
   /** True when the target bucket's store may copy from the source's by itself (both adapters can copy). */
@@ -210,13 +234,16 @@ export class ObjectService {
     const [from, to] = await Promise.all([this.storage(source.bucket), this.storage(bucket)]);
     if (!to.copyFrom) return null;
     await this.checkEarly(bucket, key, conditions);
-    return this.on(bucket, async (u) => (u.copyFrom ? u.copyFrom(from, source.key, key, meta, changeCheck(conditions, key)) : null));
+    const status = await this.on(bucket, async (u) => (u.copyFrom ? u.copyFrom(from, source.key, key, meta, changeCheck(conditions, key)) : null));
+    if (status) await this.objectChanged(bucket, key);
+    return status;
   }
 
   /** Fails fast on conditions that do not hold now (they are checked again atomically later). */
   async checkEarly(bucket: string, key: string, conditions: WriteConditions | undefined): Promise<void> {
     if (!hasConditions(conditions)) return;
-    const current = await this.on(bucket, (u) => u.stat(key));
+    // Conditions are checked against the storage itself, never a cached status.
+    const current = await this.on(bucket, (u) => (u instanceof CachingStorage ? u.statFresh(key) : u.stat(key)));
     checkConditions(conditions, current, key);
   }
 
@@ -227,12 +254,60 @@ export class ObjectService {
     return status;
   }
 
-  deleteObject(bucket: string, key: string, conditions?: WriteConditions): Promise<void> {
-    return this.on(bucket, (u) => u.delete(key, changeCheck(conditions, key)));
+  async deleteObject(bucket: string, key: string, conditions?: WriteConditions): Promise<void> {
+    await this.on(bucket, (u) => u.delete(key, changeCheck(conditions, key)));
+    await this.objectChanged(bucket, key);
   }
 
   listObjects(bucket: string, request: ListRequest): Promise<ListPage> {
     return this.on(bucket, (u) => u.list(request));
+  }
+
+  // ---- page cache (admin API) -------------------------------------------------------------
+
+  private get cache(): PageCache {
+    if (!this.options.cache) throw new ObjectError('InvalidRequest', 'The page cache is disabled on this worker (strata.worker.page.store.enabled=false).');
+    return this.options.cache;
+  }
+
+  cacheStats(): Promise<CacheStats> {
+    return this.cache.stats();
+  }
+
+  /** `strata cache free /<bucket>/<prefix>`: drops the cached pages of keys under the prefix. */
+  async cacheFree(path: string): Promise<{ bucket: string; prefix: string; pages: number; bytes: number }> {
+    const { bucket, prefix } = this.cachePath(path);
+    const freed = await this.cache.free(bucket, prefix);
+    await this.siblings.announce({ kind: 'cache-free', bucket, prefix });
+    return { bucket, prefix, ...freed };
+  }
+
+  /** `strata cache load /<bucket>/<prefix>`: brings every object under the prefix into the cache. */
+  async cacheLoad(path: string, progress: (p: LoadProgress) => void): Promise<LoadProgress> {
+    const { bucket, prefix } = await this.cacheTarget(path);
+    return loadPrefix({
+      listObjects: (b, r) => this.listObjects(b, r),
+      warm: (b, key, onBytes) => this.on(b, (u) => (u instanceof CachingStorage ? u.warm(key, onBytes) : Promise.resolve(0))),
+    }, bucket, prefix, progress);
+  }
+
+  /** Checks a cache path names a mounted bucket whose storage opens (before an answer starts). */
+  async cacheTarget(path: string): Promise<{ bucket: string; prefix: string }> {
+    const target = this.cachePath(path);
+    await this.storage(target.bucket);
+    return target;
+  }
+
+  private cachePath(path: string): { bucket: string; prefix: string } {
+    let parsed: { bucket: string; prefix: string };
+    try {
+      parsed = parseCachePath(path);
+    } catch (e) {
+      throw new ObjectError('InvalidArgument', (e as Error).message);
+    }
+    void this.cache;
+    if (!this.mounts.get(parsed.bucket)) throw new ObjectError('NoSuchBucket', `No bucket ${parsed.bucket} on this worker.`, { BucketName: parsed.bucket });
+    return parsed;
   }
 }
 

@@ -7,7 +7,9 @@ export type Change =
   /** The mount table file changed: reload it. */
   | { kind: 'mounts' }
   /** An object's metadata changed without its bytes (tags): forget cached copies. */
-  | { kind: 'object-meta'; bucket: string; key: string };
+  | { kind: 'object-meta'; bucket: string; key: string }
+  /** `strata cache free` dropped pages under a prefix: forget cached copies (memory tier, status). */
+  | { kind: 'cache-free'; bucket: string; prefix: string };
 
 export interface Siblings {
   announce(change: Change): Promise<void>;

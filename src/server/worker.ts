@@ -14,8 +14,10 @@ import type { AddressInfo, Socket } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
-import { AggregatorRegistry } from 'prom-client';
+import { AggregatorRegistry, Registry } from 'prom-client';
 import { buildActionTable } from '../actions/index.js';
+import { PageCache } from '../cache/pageCache.js';
+import { pageCacheSettings } from './cacheSettings.js';
 import type { S3Settings } from '../actions/shared/services.js';
 import { createAdminServer } from '../metrics/adminServer.js';
 import { Metrics } from '../metrics/metrics.js';
@@ -102,7 +104,16 @@ export class Worker {
     if (role === 'child') siblings = new ChildSiblings((change) => objects!.applyChange(change));
     if (role === 'primary') siblings = new PrimarySiblings((change) => objects!.applyChange(change));
     const metrics = new Metrics();
+    // The page cache: one per worker; the primary (or the single process) owns its index. The
+    // primary's index gauges are shown beside the children's sums; its own counters (cache load)
+    // are not, like the rest of its registry.
+    const cacheSettings = pageCacheSettings(config);
+    const indexRegistry = role === 'primary' ? new Registry() : metrics.registry;
+    const countersRegistry = role === 'primary' ? new Registry() : metrics.registry;
+    const cache = cacheSettings.enabled ? await PageCache.open(cacheSettings, role, countersRegistry, indexRegistry, logger) : undefined;
+    if (cache && !cacheSettings.asyncRestore) await cache.restore();
     objects = new ObjectService(mounts, {
+      cache,
       rootUfs,
       fsync: config.bool('strata.underfs.local.fsync.enabled'),
       workDir,
@@ -145,7 +156,9 @@ export class Worker {
 
     let worker: Worker | undefined;
     const aggregator = role === 'primary' ? new AggregatorRegistry() : undefined;
-    const render = aggregator ? () => aggregator.clusterMetrics() : () => metrics.render();
+    const render = aggregator
+      ? async () => `${await aggregator.clusterMetrics()}\n${await indexRegistry.metrics()}`
+      : () => metrics.render();
     const history = role === 'child' ? undefined : new StatusHistory(render, config.durationMs('strata.worker.status.sample.interval'));
     const started = new Date();
     const adminServer = role === 'child' ? undefined : createAdminServer({
@@ -181,6 +194,8 @@ export class Worker {
     history?.start();
     worker.history = history;
     worker.ready = true;
+    // Readiness does not wait for the cache's restore: it runs while the worker serves.
+    if (cache && cacheSettings.asyncRestore) void cache.restore();
     if (role !== 'child') {
       logger.info({
         s3Port: config.int('strata.worker.rest.port'), webPort: worker.webPort, eventLoops: role === 'primary' ? eventLoops(config) : 1,

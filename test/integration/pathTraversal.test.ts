@@ -36,10 +36,12 @@ const send = (method: string, path: string, body = '', headers: Record<string, s
 function filesOutsideBuckets(): string[] {
   const out: string[] = [];
   const mount = join(w.rootUfs, 'data');
+  // The page cache keeps its pages in the work dir: Strata's own files, not a key's.
+  const cache = join(w.workDir, 'cache');
   const walk = (dir: string) => {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
       const p = join(dir, e.name);
-      if (p === mount) continue;
+      if (p === mount || p === cache) continue;
       if (e.isDirectory()) walk(p);
       else out.push(relative(w.workDir, p));
     }
