@@ -91,12 +91,14 @@ export function createS3Handler(opts: HandlerOptions): (req: IncomingMessage, re
     };
     let failure: S3Error | undefined;
     let action = 'Unknown';
+    // Held here: Node detaches req.socket once the response is done, before 'finish' handlers run.
+    const socket = req.socket;
     // A client that half-closes before its body is complete gets IncompleteBody at once, rather
     // than a request left waiting for bytes that will never come.
     const onClientEnd = () => {
       if (!req.complete) req.destroy(new S3Error('IncompleteBody'));
     };
-    req.socket.once('end', onClientEnd);
+    socket.once('end', onClientEnd);
     // A client that stops sending its body for too long loses the request (RequestTimeout).
     const bodyIdle = opts.limits.bodyIdleMs;
     const expectsBody = req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0' || req.headers['transfer-encoding'] !== undefined;
@@ -105,9 +107,9 @@ export function createS3Handler(opts: HandlerOptions): (req: IncomingMessage, re
       // then close: the stalled upload fails and leaves nothing behind.
       if (!res.headersSent) {
         failure = sendError(r, new S3Error('RequestTimeout'));
-        res.once('finish', () => req.socket.destroy());
+        res.once('finish', () => socket.destroy());
       } else {
-        req.socket.destroy();
+        socket.destroy();
       }
     };
     if (bodyIdle > 0 && expectsBody) {
@@ -117,10 +119,10 @@ export function createS3Handler(opts: HandlerOptions): (req: IncomingMessage, re
     }
     res.once('finish', () => finished());
     res.once('close', () => {
-      req.socket.off('end', onClientEnd);
+      socket.off('end', onClientEnd);
       if (bodyIdle > 0 && expectsBody) {
         req.off('timeout', onBodyIdle);
-        req.socket.setTimeout(0);
+        socket.setTimeout(0);
       }
       finished();
     });
@@ -147,7 +149,7 @@ export function createS3Handler(opts: HandlerOptions): (req: IncomingMessage, re
         type: 'access',
         requestId,
         user: r.identity.user,
-        client: req.socket.remoteAddress,
+        client: socket.remoteAddress,
         method: req.method,
         action,
         bucket: r.endpoint.bucket || undefined,

@@ -53,8 +53,14 @@ export class ChildSiblings implements Siblings {
  */
 export class PrimarySiblings implements Siblings {
   private readonly waiting = new Map<string, { left: Set<number>; done: () => void }>();
+  /**
+   * Children that listen: they have their announcement handler (made before they listen). A child
+   * just forked, to replace one that died, would drop a message sent before that and never answer.
+   */
+  private readonly ready = new Set<number>();
 
   constructor(private readonly apply: (change: Change) => Promise<void>) {
+    cluster.on('listening', (worker) => this.ready.add(worker.id));
     cluster.on('message', (worker, m: unknown) => {
       if (!isMessage(m)) return;
       if (m.strata === 'announce') {
@@ -65,6 +71,7 @@ export class PrimarySiblings implements Siblings {
     });
     // A child that dies does not hold announcements up.
     cluster.on('exit', (worker) => {
+      this.ready.delete(worker.id);
       for (const id of [...this.waiting.keys()]) this.acknowledge(id, worker.id);
     });
   }
@@ -75,7 +82,7 @@ export class PrimarySiblings implements Siblings {
 
   private async relay(change: Change, from: number | undefined): Promise<void> {
     await this.apply(change);
-    const targets = Object.values(cluster.workers ?? {}).filter((w) => w && w.id !== from && w.isConnected());
+    const targets = Object.values(cluster.workers ?? {}).filter((w) => w && w.id !== from && this.ready.has(w.id) && w.isConnected());
     if (targets.length === 0) return;
     const id = randomUUID();
     await new Promise<void>((done) => {

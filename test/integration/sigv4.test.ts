@@ -300,6 +300,10 @@ describe('SIGV4 mode: AWS SDK v3 and hand-made requests', { timeout: 600_000 }, 
   test('secrets never reach the log', () => {
     for (const c of [ALICE, BOB, ADMIN, CAROL]) assert.ok(!w.output().includes(c.secretAccessKey), 'a secret is in the log');
   });
+
+  test('no S3 process died on the way (refused uploads close their sockets early)', () => {
+    assert.ok(!w.output().includes('an S3 process died'), w.output().slice(-3000));
+  });
 });
 
 /** The hash SignatureV4 wants, from node:crypto: SHA-256, or HMAC-SHA256 with a key. */
