@@ -479,3 +479,44 @@ export function sizeLabel(bytes: number): string {
   if (bytes >= KiB && bytes % KiB === 0) return `${bytes / KiB} KiB`;
   return `${bytes} B`;
 }
+
+// ---- curl as a load generator -------------------------------------------------------------
+
+export const CURL = '/usr/bin/curl';
+
+export interface CurlPass {
+  seconds: number;
+  /** Body bytes received by the answers that were 200. */
+  bytes: number;
+  ok: number;
+  failures: number;
+}
+
+/**
+ * GETs every URL once with one curl process (`--parallel`, keep-alive connections, `-L` follows
+ * redirects), `conc` at a time: a C client, so it is rarely what limits the figure.
+ */
+export async function curlAll(scratch: string, urls: string[], conc: number): Promise<CurlPass> {
+  const config = join(scratch, `urls-${Math.random().toString(36).slice(2)}.txt`);
+  writeFileSync(config, urls.map((u) => `url = "${u}"\noutput = "/dev/null"\n`).join(''));
+  const args = ['--parallel', '--parallel-immediate', '--parallel-max', String(conc), '-L', '-s', '-K', config, '-w', '%{http_code} %{size_download}\\n'];
+  const started = process.hrtime.bigint();
+  const child = spawn(toolPath(CURL, 'curl'), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const remove = onCleanup({ sync: () => child.kill('SIGKILL'), async: () => stopChild(child, 'SIGKILL', 1000) });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  const hard = setTimeout(() => child.kill('SIGKILL'), 600_000);
+  await new Promise((r) => child.once('exit', r));
+  clearTimeout(hard);
+  remove();
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const pass: CurlPass = { seconds, bytes: 0, ok: 0, failures: 0 };
+  for (const line of out.trim().split('\n')) {
+    const [code, size] = line.split(' ');
+    if (code === '200') {
+      pass.ok++;
+      pass.bytes += Number(size);
+    } else pass.failures++;
+  }
+  return pass;
+}
