@@ -190,9 +190,18 @@ describe('S3 mount (s3rver as the under-storage)', { timeout: 300_000 }, () => {
     }
   });
 
-  test('the store stopped: 503 naming the mount, answered within 10 s; back when it is back', async () => {
+  test('the store stopped: what was read is served from the cache; the rest answers 503 naming the mount within 10 s; back when it is back', async () => {
     await s3.send(new PutObjectCommand({ Bucket, Key: 'before-stop', Body: 'x' }));
+    // Read once through Strata (three 1 MiB pages and a bit): cached on the worker's disk.
+    const cached = randomBytes(3 * 1024 * 1024 + 17);
+    await s3.send(new PutObjectCommand({ Bucket, Key: 'read-before-stop', Body: cached }));
+    assert.ok((await bodyOf(await s3.send(new GetObjectCommand({ Bucket, Key: 'read-before-stop' })))).equals(cached));
     await store.stop(true);
+    const whole = await bodyOf(await s3.send(new GetObjectCommand({ Bucket, Key: 'read-before-stop' })));
+    assert.ok(whole.equals(cached), 'cached object served whole while the store is down');
+    const part = await bodyOf(await s3.send(new GetObjectCommand({ Bucket, Key: 'read-before-stop', Range: 'bytes=1048570-2097160' })));
+    assert.ok(part.equals(cached.subarray(1048570, 2097161)), 'a range across pages served from the cache');
+    assert.equal((await s3.send(new HeadObjectCommand({ Bucket, Key: 'read-before-stop' }))).ContentLength, cached.length);
     const bounded = async (p: Promise<unknown>) => {
       const started = Date.now();
       const err = await s3Error(p);
