@@ -74,6 +74,8 @@ function statusOf(e: ObjectError): number {
   }
 }
 
+const SECRET_KEY = /secret|password|token/i;
+
 async function route(req: IncomingMessage, res: ServerResponse, deps: AdminDeps): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://admin');
   const path = url.pathname;
@@ -155,7 +157,9 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: AdminDeps)
     return;
   }
   if (path === '/api/v1/conf' && method === 'GET') {
-    return sendJson(res, 200, { conf: deps.config.entries() });
+    // Secrets (the cluster secret, store keys) are shown as set or not, never their value.
+    const conf = deps.config.entries().map((e) => (SECRET_KEY.test(e.key) && e.value ? { ...e, value: '***' } : e));
+    return sendJson(res, 200, { conf });
   }
   sendJson(res, 404, { error: 'NotFound', message: `No admin resource ${method} ${path}` });
 }

@@ -101,3 +101,16 @@ test('SIGTERM: no new connections, requests in flight finish, exit 0', { timeout
   assert.equal(received, size, 'the request in flight finished whole');
   assert.equal(await exited, 0);
 });
+
+test('the admin API shows the configuration without its secrets', { timeout: 60_000 }, async () => {
+  const w = await startWorker({ conf: { 'strata.worker.s3.event.loops': '1', 'strata.cluster.secret': 'do-not-show-me' } });
+  try {
+    const text = await (await fetch(`${w.adminUrl}/api/v1/conf`)).text();
+    assert.ok(!text.includes('do-not-show-me'));
+    const conf = (JSON.parse(text) as { conf: Array<{ key: string; value: string }> }).conf;
+    assert.equal(conf.find((e) => e.key === 'strata.cluster.secret')?.value, '***');
+    assert.equal(conf.find((e) => e.key === 'strata.worker.s3.event.loops')?.value, '1');
+  } finally {
+    await w.stop();
+  }
+});
