@@ -47,6 +47,11 @@ export interface HandlerOptions {
   limits: RequestLimits;
   /** Called once per finished request, for metrics and the status page. */
   onFinished?: (done: FinishedRequest) => void;
+  /**
+   * Cluster routing (cluster/forwarder.ts), after the endpoint and identity are known: answers a
+   * request another worker owns (proxy or 307) and returns true, or returns false to serve it here.
+   */
+  route?: (r: S3Request) => Promise<boolean>;
 }
 
 export interface RequestLimits {
@@ -172,6 +177,7 @@ export function createS3Handler(opts: HandlerOptions): (req: IncomingMessage, re
         r.endpoint = refineWithHeaders(parseEndpoint(req.method ?? 'GET', target), req.headers);
         action = r.endpoint.action;
         r.identity = identifySimple(req.headers.authorization, r.endpoint.query);
+        if (opts.route && (await opts.route(r))) return;
         await opts.actions[r.endpoint.action](r);
       } catch (e) {
         failure = sendError(r, e);

@@ -16,17 +16,18 @@ import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { AggregatorRegistry } from 'prom-client';
 import { buildActionTable } from '../actions/index.js';
+import { ClusterRuntime } from '../cluster/runtime.js';
 import type { S3Settings } from '../actions/shared/services.js';
 import { createAdminServer } from '../metrics/adminServer.js';
 import { Metrics } from '../metrics/metrics.js';
 import { failureOf, type FailureEntry, RecentErrors, StatusHistory } from '../metrics/status.js';
-import { FileMountStore, MountTable } from '../namespace/mountTable.js';
+import { MountTable } from '../namespace/mountTable.js';
 import { MultipartService } from '../objects/multipart.js';
 import { ObjectService } from '../objects/objectService.js';
 import { ALONE, type Siblings } from '../objects/siblings.js';
 import { workerUser } from '../s3/auth/simple.js';
 import { S3Error } from '../s3/errors.js';
-import { createS3Handler, nextRequestId, rejectExpectation } from '../s3/handler.js';
+import { createS3Handler, nextRequestId, rejectExpectation, type S3Request } from '../s3/handler.js';
 import { errorDocument } from '../s3/respond.js';
 import type { Config } from './config.js';
 import { ChildSiblings, PrimarySiblings } from './processGroup.js';
@@ -51,6 +52,8 @@ export class Worker {
   private ready = false;
   private stopping = false;
   history?: StatusHistory;
+  /** Membership, ring, forwarding (cluster/runtime.ts). */
+  clusterRuntime?: ClusterRuntime;
   private readonly sockets = new Set<Socket>();
 
   private constructor(
@@ -91,7 +94,9 @@ export class Worker {
       if (rootUfs) await fsp.mkdir(rootUfs, { recursive: true });
     }
 
-    const mounts = new MountTable(new FileMountStore(join(workDir, 'mounts.json')));
+    // The mount table is a file in STATIC mode and lives in etcd in ETCD mode.
+    const clusterRuntime = new ClusterRuntime(config, logger);
+    const mounts = new MountTable(clusterRuntime.mountStore);
     await mounts.load();
     let siblings: Siblings = ALONE;
     let objects: ObjectService | undefined;
@@ -103,6 +108,13 @@ export class Worker {
       fsync: config.bool('strata.underfs.local.fsync.enabled'),
       siblings,
       observeUfs: (mount, op, seconds, ok) => metrics.observeUfs(mount, op, seconds, ok),
+    });
+    await clusterRuntime.start({
+      register: role !== 'child',
+      servesS3: role !== 'primary',
+      mounts,
+      registry: metrics.registry,
+      onRing: (n) => metrics.ringMembers.set(n),
     });
     if (opts.embedded && role !== 'child' && mounts.list().length === 0) await objects.createBucket(EMBEDDED_BUCKET, workerUser());
 
@@ -127,7 +139,9 @@ export class Worker {
         if (m?.strata === 'failure' && m.entry) recentErrors.add(m.entry);
       });
     }
-    const s3Listeners = role === 'primary' ? [] : createS3Listeners(config, logger, objects, multipart, metrics, reportFailure);
+    const forwarder = clusterRuntime.forwarder;
+    const route = forwarder ? (r: S3Request) => forwarder.route(r) : undefined;
+    const s3Listeners = role === 'primary' ? [] : createS3Listeners(config, logger, objects, multipart, metrics, reportFailure, route);
 
     let worker: Worker | undefined;
     const aggregator = role === 'primary' ? new AggregatorRegistry() : undefined;
@@ -141,6 +155,7 @@ export class Worker {
       contentType: metrics.contentType,
       isReady: () => worker?.ready ?? false,
       adminUser: workerUser(),
+      ring: (path) => clusterRuntime.view!.describe(path),
       status: () => ({
         startedAt: started.toISOString(),
         pid: process.pid,
@@ -153,6 +168,7 @@ export class Worker {
       }),
     });
     worker = new Worker(role, config, logger, objects, multipart, s3Listeners, adminServer);
+    worker.clusterRuntime = clusterRuntime;
     const host = config.string('strata.worker.bind.host');
     for (const { server, port } of s3Listeners) {
       server.on('connection', (s: Socket) => {
@@ -213,6 +229,7 @@ export class Worker {
     this.multipart.stopCleaner();
     this.history?.stop();
     await this.objects.close();
+    await this.clusterRuntime?.stop();
     if (this.role !== 'child') this.logger.info('worker stopped');
   }
 }
@@ -252,6 +269,7 @@ function createS3Listeners(
   multipart: MultipartService,
   metrics: Metrics,
   reportFailure: (e: FailureEntry) => void,
+  route?: (r: S3Request) => Promise<boolean>,
 ): S3Listener[] {
   const settings: S3Settings = {
     maxMetadataBytes: config.bytes('strata.worker.s3.header.metadata.max.size'),
@@ -271,6 +289,7 @@ function createS3Listeners(
       maxHeaders: config.int('strata.worker.s3.max.headers.count'),
       bodyIdleMs: config.durationMs('strata.worker.s3.body.idle.timeout'),
     },
+    route,
     onFinished: (done) => {
       metrics.observe(done.action, done.status, done.seconds, done.bytesIn, done.bytesOut);
       const failure = failureOf(done);
