@@ -4,6 +4,7 @@
 // A request carrying a valid forwarding marker is served here and never forwarded again.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { TLSSocket } from 'node:tls';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Counter, type Registry } from 'prom-client';
 import { Agent } from 'undici';
@@ -145,7 +146,9 @@ export class Forwarder {
     r.log.note = `proxy ${target.id}`;
     let answer;
     try {
-      answer = await this.agent.request({ origin, path: url, method, headers, body: hasBody ? req : undefined, signal: abort.signal });
+      // undici sends async iterables (its types list only streams).
+      const body = hasBody ? (chunksOf(req) as unknown as Readable) : undefined;
+      answer = await this.agent.request({ origin, path: url, method, headers, body, signal: abort.signal });
     } catch (e) {
       if (abort.signal.aborted) return;
       this.opts.logger.warn({ err: (e as Error).message, owner: target.id, requestId: r.requestId }, 'forwarding to the owner failed');
@@ -160,6 +163,14 @@ export class Forwarder {
       // The client or the owner went away mid-body: the pipeline destroyed both ends already.
     }
   }
+}
+
+/**
+ * The request body as an async iterable: undici destroys a stream body it has sent, and destroying
+ * an IncomingMessage closes the client's connection (kept alive for its next request).
+ */
+async function* chunksOf(req: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  for await (const chunk of req) yield chunk;
 }
 
 /** The client's headers as a flat list (order, case and duplicates kept), hop-by-hop ones removed. */
