@@ -149,14 +149,15 @@ withConfigOptions(program.command('ring').description('print the members of the 
 const lb = program.command('lb').description('load balancer configurations from the live membership');
 withConfigOptions(lb.command('nginx').description('print an nginx upstream that sends each request to its owner (Pattern C; use strata.worker.ring.algorithm=NGINX_KETAMA)'))
   .option('--worker <host:port>', "the worker's admin address")
-  .option('--name <name>', 'name of the upstream', 'strata')
+  .option('--name <name>', 'name of the upstream block', 'strata_workers')
+  .option('--listen <address>', "nginx's listen address", '29998')
   .action(async (opts) => {
     const config = loadConfig(opts);
     const d = (await callAdmin(adminUrl(config, opts.worker), 'GET', '/api/v1/ring')) as unknown as RingDescription;
     if (d.algorithm !== 'NGINX_KETAMA') {
       process.stderr.write(`strata: the ring uses ${d.algorithm}; nginx picks the owner only with strata.worker.ring.algorithm=NGINX_KETAMA on every worker\n`);
     }
-    process.stdout.write(renderNginxUpstream(d.members.map((m) => ({ id: m.id, address: m.address })), { name: opts.name }));
+    process.stdout.write(renderNginxUpstream(d.members.map((m) => ({ id: m.id, address: m.address })), { upstream: opts.name, listen: opts.listen }));
   });
 
 // ---- conf -----------------------------------------------------------------------------

@@ -19,6 +19,8 @@ export interface RingDescription {
 
 export class ClusterView {
   private current: HashRing;
+  /** The ring keeps id and address only; the members' other fields (httpsAddress) by id. */
+  private byId = new Map<string, Member>();
 
   constructor(readonly membership: Membership, readonly ringOptions: RingOptions, private readonly onRebuild?: (ring: HashRing) => void) {
     this.current = this.build();
@@ -43,10 +45,15 @@ export class ClusterView {
 
   /** The ring's owner of `path`, or, with `skipDead`, the first live member of its preference list. */
   serverOf(path: string, skipDead: boolean): Member | undefined {
-    const owner = this.current.ownerOf(path) as Member | undefined;
-    if (!owner || !skipDead || this.membership.isAlive(owner.id)) return owner;
-    const all = this.current.preferenceList(path, this.current.members.length) as Member[];
-    return all.find((m) => this.membership.isAlive(m.id)) ?? owner;
+    const owner = this.current.ownerOf(path);
+    if (!owner) return undefined;
+    if (!skipDead || this.membership.isAlive(owner.id)) return this.full(owner);
+    const next = this.current.preferenceList(path, this.current.members.length).find((m) => this.membership.isAlive(m.id));
+    return this.full(next ?? owner);
+  }
+
+  private full(m: { id: string; address: string }): Member {
+    return this.byId.get(m.id) ?? m;
   }
 
   isSelf(m: Member): boolean {
@@ -63,7 +70,7 @@ export class ClusterView {
       members: this.current.members.map((m) => ({
         id: m.id,
         address: m.address,
-        ...((m as Member).httpsAddress ? { httpsAddress: (m as Member).httpsAddress } : {}),
+        ...(this.full(m).httpsAddress ? { httpsAddress: this.full(m).httpsAddress } : {}),
         alive: this.membership.isAlive(m.id),
         self: m.id === this.self.id,
       })),
@@ -77,7 +84,9 @@ export class ClusterView {
   }
 
   private build(): HashRing {
-    const ring = buildRing(this.membership.members(), this.ringOptions);
+    const members = this.membership.members();
+    this.byId = new Map(members.map((m) => [m.id, m]));
+    const ring = buildRing(members, this.ringOptions);
     this.onRebuild?.(ring);
     return ring;
   }

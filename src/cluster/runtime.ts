@@ -39,22 +39,12 @@ export function selfMember(config: Config): Member {
   return { id: address, address, ...(https ? { httpsAddress: https } : {}) };
 }
 
-/** The ring's algorithm and virtual nodes from configuration (keys of the ring), else the defaults. */
+/** The ring's algorithm and virtual nodes from configuration. */
 export function ringOptionsOf(config: Config): RingOptions {
   const o: RingOptions = { ...DEFAULT_RING_OPTIONS };
-  const alg = optional(config, 'strata.worker.ring.algorithm');
-  if (alg) o.algorithm = alg;
-  const vn = optional(config, 'strata.worker.ring.virtual.nodes');
-  if (vn) o.virtualNodes = Number(vn);
+  o.algorithm = config.string('strata.worker.ring.algorithm') as RingOptions['algorithm'];
+  o.virtualNodes = config.int('strata.worker.ring.virtual.nodes');
   return o;
-}
-
-function optional(config: Config, key: string): string | undefined {
-  try {
-    return config.raw(key) || undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 export class ClusterRuntime {

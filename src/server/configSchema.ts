@@ -74,6 +74,8 @@ export const CONFIG_SCHEMA: readonly KeyDef[] = [
   K('strata.worker.s3.forward.connect.timeout', 'duration', '2s', 'Connect timeout when proxying a request to its owner; a failed forward answers 503 SlowDown.'),
   K('strata.cluster.tls.enabled', 'bool', 'false', "Forward requests between workers over HTTPS (to the owner's strata.worker.s3.https.port)."),
   K('strata.cluster.tls.ca.file', 'string', '', 'PEM CA bundle that signs the workers\' certificates, for worker-to-worker HTTPS; empty uses the system CAs.'),
+  K('strata.worker.ring.algorithm', 'enum', 'MULTI_PROBE', 'How object paths map to workers (docs/ring.md): MULTI_PROBE, a ring of virtual nodes looked up with 4 probes per key (balanced within key-sampling noise, minimal movement); NGINX_KETAMA, the choice of nginx `hash $uri consistent` (Pattern C: the load balancer sends each request to its owner).', { values: ['MULTI_PROBE', 'NGINX_KETAMA'] }),
+  K('strata.worker.ring.virtual.nodes', 'int', '2000', 'Points per worker on the MULTI_PROBE ring (1 to 100000; the spec system also uses 2000); NGINX_KETAMA always uses nginx\'s 160.', { aliases: ['alluxio.user.consistent.hash.virtual.node.count.per.worker'] }),
 ];
 
 const byName = new Map<string, KeyDef>();
