@@ -25,6 +25,8 @@ export interface RingOptions {
   algorithm: RingAlgorithm;
   /** Points per member on the ring (MULTI_PROBE); NGINX_KETAMA always uses nginx's 160. */
   virtualNodes: number;
+  /** Probes per lookup (MULTI_PROBE, 1 to 64; default RING_PROBES; 1 is a plain ring). */
+  probes?: number;
 }
 
 export interface HashRing {
@@ -47,7 +49,7 @@ const MAX_VIRTUAL_NODES = 100_000;
 export function buildRing(members: readonly RingMember[], options: RingOptions): HashRing {
   const algorithm = options.algorithm;
   if (algorithm === 'NGINX_KETAMA') return new KetamaRing(members);
-  if (algorithm === 'MULTI_PROBE') return new MultiProbeRing(members, options.virtualNodes);
+  if (algorithm === 'MULTI_PROBE') return new MultiProbeRing(members, options.virtualNodes, options.probes ?? RING_PROBES);
   throw new Error(`unknown ring algorithm ${String(algorithm)} (known: ${RING_ALGORITHMS.join(', ')})`);
 }
 
@@ -115,7 +117,35 @@ function fmix32(h: number): number {
 
 /** murmur3 x86_32 (seed 0) of the UTF-8 bytes of s: the key hash of MULTI_PROBE. */
 export function murmur3String(s: string, seed = 0): number {
-  return murmur3(scratch, utf8Bytes(s), seed);
+  // ASCII (the usual path) is hashed straight from the string; anything else from its UTF-8 bytes.
+  const n = s.length;
+  let h = seed | 0;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const c0 = s.charCodeAt(i);
+    const c1 = s.charCodeAt(i + 1);
+    const c2 = s.charCodeAt(i + 2);
+    const c3 = s.charCodeAt(i + 3);
+    if ((c0 | c1 | c2 | c3) > 0x7f) return murmur3(scratch, utf8Bytes(s), seed);
+    let k = c0 | (c1 << 8) | (c2 << 16) | (c3 << 24);
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    h ^= Math.imul(k, 0x1b873593);
+    h = (h << 13) | (h >>> 19);
+    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+  }
+  const rest = n & 3;
+  if (rest > 0) {
+    const c0 = s.charCodeAt(i);
+    const c1 = rest > 1 ? s.charCodeAt(i + 1) : 0;
+    const c2 = rest > 2 ? s.charCodeAt(i + 2) : 0;
+    if ((c0 | c1 | c2) > 0x7f) return murmur3(scratch, utf8Bytes(s), seed);
+    let k = c0 | (c1 << 8) | (c2 << 16);
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    h ^= Math.imul(k, 0x1b873593);
+  }
+  return fmix32(h ^ n);
 }
 
 const CRC_TABLE = (() => {
@@ -137,7 +167,13 @@ const crcFinal = (crc: number): number => (crc ^ 0xffffffff) >>> 0;
 
 /** CRC32 of the UTF-8 bytes of s: nginx's ngx_crc32_long, the key hash of NGINX_KETAMA. */
 export function crc32String(s: string): number {
-  return crcFinal(crcUpdate(0xffffffff, scratch, utf8Bytes(s)));
+  let crc = 0xffffffff;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7f) return crcFinal(crcUpdate(0xffffffff, scratch, utf8Bytes(s)));
+    crc = CRC_TABLE[(crc ^ c) & 0xff] ^ (crc >>> 8);
+  }
+  return crcFinal(crc);
 }
 
 // ---- sorted points with a bucket index ----
@@ -194,8 +230,11 @@ class MultiProbeRing implements HashRing {
   readonly algorithm = 'MULTI_PROBE' as const;
   readonly members: readonly RingMember[];
   private readonly points: Points;
+  private readonly probes: number;
 
-  constructor(members: readonly RingMember[], virtualNodes: number) {
+  constructor(members: readonly RingMember[], virtualNodes: number, probes: number) {
+    if (!Number.isInteger(probes) || probes < 1 || probes > 64) throw new Error(`ring probes must be an integer from 1 to 64, not ${probes}`);
+    this.probes = probes;
     if (!Number.isInteger(virtualNodes) || virtualNodes < 1 || virtualNodes > MAX_VIRTUAL_NODES) {
       throw new Error(`ring virtual nodes must be an integer from 1 to ${MAX_VIRTUAL_NODES}, not ${virtualNodes}`);
     }
@@ -217,7 +256,7 @@ class MultiProbeRing implements HashRing {
     const h = murmur3String(path);
     let best = 0;
     let bestDistance = Infinity;
-    for (let j = 0; j < RING_PROBES; j++) {
+    for (let j = 0; j < this.probes; j++) {
       const probe = probePosition(h, j);
       let i = points.firstAtOrAfter(probe);
       if (i === n) i = 0;
@@ -238,27 +277,46 @@ class MultiProbeRing implements HashRing {
     const want = Math.min(Math.floor(n), this.members.length);
     if (total === 0 || !(want > 0)) return [];
     const h = murmur3String(path);
-    // member index -> [distance, probe that first reached it]
-    const best = new Map<number, [number, number]>();
-    for (let j = 0; j < RING_PROBES; j++) {
+    // Candidates: member index, its least distance, the probe that first reached it (small arrays:
+    // n is a handful in practice, and these are faster than a Map for that).
+    const member: number[] = [];
+    const dist: number[] = [];
+    const probeOf: number[] = [];
+    const seen: number[] = [];
+    for (let j = 0; j < this.probes; j++) {
       const probe = probePosition(h, j);
       const first = points.firstAtOrAfter(probe);
-      const seen = new Set<number>();
-      for (let step = 0; step < total && seen.size < want; step++) {
+      seen.length = 0;
+      for (let step = 0; step < total && seen.length < want; step++) {
         const i = (first + step) % total;
         const m = points.owner[i];
-        if (seen.has(m)) continue;
-        seen.add(m);
+        if (seen.includes(m)) continue;
+        seen.push(m);
         const d = (points.pos[i] - probe) >>> 0;
-        const known = best.get(m);
-        if (known === undefined || d < known[0]) best.set(m, [d, j]);
+        const c = member.indexOf(m);
+        if (c < 0) {
+          member.push(m);
+          dist.push(d);
+          probeOf.push(j);
+        } else if (d < dist[c]) {
+          dist[c] = d;
+          probeOf[c] = j;
+        }
       }
     }
-    // Ties are broken as ownerOf breaks them: earlier probe, then lower member index (sorted points).
-    return [...best.entries()]
-      .sort((a, b) => a[1][0] - b[1][0] || a[1][1] - b[1][1] || a[0] - b[0])
-      .slice(0, want)
-      .map(([m]) => this.members[m]);
+    // Picks the nearest candidate want times. Ties are broken as ownerOf breaks them: earlier probe,
+    // then lower member index (the order of equal points).
+    const out: RingMember[] = [];
+    for (let r = 0; r < want && r < member.length; r++) {
+      let b = -1;
+      for (let c = 0; c < member.length; c++) {
+        if (dist[c] < 0) continue;
+        if (b < 0 || dist[c] < dist[b] || (dist[c] === dist[b] && (probeOf[c] < probeOf[b] || (probeOf[c] === probeOf[b] && member[c] < member[b])))) b = c;
+      }
+      out.push(this.members[member[b]]);
+      dist[b] = -1;
+    }
+    return out;
   }
 }
 
@@ -325,7 +383,7 @@ export function ketamaPoints(address: string): Uint32Array {
   const prev = new Uint8Array(4);
   let prevHash = 0;
   for (let j = 0; j < NGINX_KETAMA_POINTS; j++) {
-    // crc32(host "\0" port prev_hash), prev_hash as nginx's union holds it on little-endian machines.
+    // crc32(host "\0" port prev_hash), prev_hash as 4 little-endian bytes (nginx writes it so on any machine).
     prev[0] = prevHash & 0xff;
     prev[1] = (prevHash >>> 8) & 0xff;
     prev[2] = (prevHash >>> 16) & 0xff;

@@ -135,6 +135,7 @@ test('the ring is immutable and refuses bad input', () => {
   assert.throws(() => buildRing([member(1), { id: 'x', address: member(1).address }], ketama), /share the address/);
   assert.throws(() => buildRing(membersOf(2), { algorithm: 'MULTI_PROBE', virtualNodes: 0 }), /virtual nodes/);
   assert.throws(() => buildRing(membersOf(2), { algorithm: 'PLAIN' as RingAlgorithm, virtualNodes: 10 }), /unknown ring algorithm/);
+  assert.throws(() => buildRing(membersOf(2), { algorithm: 'MULTI_PROBE', virtualNodes: 10, probes: 0 }), /probes/);
 });
 
 test('non-ASCII paths hash their UTF-8 bytes', () => {
