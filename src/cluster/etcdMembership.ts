@@ -91,15 +91,17 @@ export class EtcdMembership implements Membership {
 
   private async register(): Promise<void> {
     const lease = this.opts.client.lease(leaseTtlSeconds(this.opts.detectionTimeoutMs));
+    let registered = false;
     lease.on('lost', (err) => {
       if (this.stopped || this.lease !== lease) return;
-      this.opts.logger.warn({ err: err.message }, 'etcd: registration lease lost; registering again');
+      if (registered) this.opts.logger.warn({ err: err.message }, 'etcd: registration lease lost; registering again');
       this.lease = undefined;
       this.scheduleRegister(0);
     });
     this.lease = lease;
     try {
       await lease.put(this.key()).value(JSON.stringify(this.self));
+      registered = true;
     } catch (e) {
       this.lease = undefined;
       lease.release();

@@ -63,6 +63,16 @@ export class ClusterRuntime {
   }
 
   async start(opts: ClusterStartOptions): Promise<void> {
+    try {
+      await this.startParts(opts);
+    } catch (e) {
+      if (!this.etcd) throw e;
+      await this.stop();
+      throw new Error(`cannot start the cluster membership with etcd at ${this.config.list('strata.etcd.endpoints').join(', ')}: ${(e as Error).message}`);
+    }
+  }
+
+  private async startParts(opts: ClusterStartOptions): Promise<void> {
     const { config } = this;
     if (this.mountStore instanceof EtcdMountStore) {
       await this.mountStore.watch(() => void opts.mounts.reload().catch((e) => this.logger.warn({ err: e }, 'etcd: reloading the mount table failed')));

@@ -14,7 +14,12 @@ export class EtcdMountStore implements MountStore {
   constructor(private readonly client: Etcd3) {}
 
   async load(): Promise<MountEntry[]> {
-    const all = await this.client.getAll().prefix(MOUNTS_PREFIX).strings();
+    let all: Record<string, string>;
+    try {
+      all = await this.client.getAll().prefix(MOUNTS_PREFIX).strings();
+    } catch (e) {
+      throw new Error(`cannot read the mount table from etcd (strata.etcd.endpoints): ${(e as Error).message}`);
+    }
     const entries: MountEntry[] = [];
     const known = new Map<string, string>();
     for (const [key, value] of Object.entries(all)) {
