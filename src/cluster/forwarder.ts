@@ -5,9 +5,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { Counter, type Registry } from 'prom-client';
-import { Agent } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import type { Logger } from 'pino';
 import { S3Error } from '../s3/errors.js';
 import { sendError } from '../s3/respond.js';
@@ -129,7 +128,12 @@ export class Forwarder {
     }));
   }
 
-  private async proxyTo(r: S3Request, target: Member): Promise<void> {
+  /**
+   * Streams the request to the owner and its answer back through undici's dispatch handler: each
+   * chunk of the answer is written to the client as it arrives, and the owner's connection is paused
+   * while the client's socket is full (no intermediate stream: a proxied byte costs one copy).
+   */
+  private proxyTo(r: S3Request, target: Member): Promise<void> {
     const { req, res } = r;
     const tls = this.opts.tls !== undefined;
     const origin = tls ? `https://${target.httpsAddress ?? target.address}` : `http://${target.address}`;
@@ -138,30 +142,56 @@ export class Forwarder {
     const headers = forwardHeaders(req.rawHeaders, req.headers);
     headers.push(FORWARD_HEADER, signForward(this.opts.secret, method, url));
     const hasBody = (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') || req.headers['transfer-encoding'] !== undefined;
-    const abort = new AbortController();
-    res.once('close', () => {
-      if (!res.writableFinished) abort.abort();
-    });
+    // undici sends async iterables (its types list only streams).
+    const body = hasBody ? (chunksOf(req) as unknown as Readable) : undefined;
     this.forwarded.inc({ mode: 'proxy' });
     r.log.note = `proxy ${target.id}`;
-    let answer;
-    try {
-      // undici sends async iterables (its types list only streams).
-      const body = hasBody ? (chunksOf(req) as unknown as Readable) : undefined;
-      answer = await this.agent.request({ origin, path: url, method, headers, body, signal: abort.signal });
-    } catch (e) {
-      if (abort.signal.aborted) return;
-      this.opts.logger.warn({ err: (e as Error).message, owner: target.id, requestId: r.requestId }, 'forwarding to the owner failed');
-      throw new S3Error('SlowDown', `The worker that owns this object (${target.address}) cannot be reached now; retry shortly.`, { headers: { 'Retry-After': '1' } });
-    }
-    const out: Record<string, string | string[]> = {};
-    for (const [k, v] of Object.entries(answer.headers)) if (v !== undefined && !HOP.has(k)) out[k] = v;
-    res.writeHead(answer.statusCode, out);
-    try {
-      await pipeline(answer.body, res);
-    } catch {
-      // The client or the owner went away mid-body: the pipeline destroyed both ends already.
-    }
+    return new Promise<void>((resolve, reject) => {
+      let controller: Dispatcher.DispatchController | undefined;
+      let started = false;
+      const onDrain = () => controller?.resume();
+      const onClose = () => {
+        if (!res.writableFinished) controller?.abort(new Error('the client went away'));
+      };
+      const done = () => {
+        res.off('drain', onDrain);
+        res.off('close', onClose);
+      };
+      res.on('close', onClose);
+      res.on('drain', onDrain);
+      this.agent.dispatch({ origin, path: url, method, headers, body }, {
+        onRequestStart: (c) => {
+          controller = c;
+          if (res.destroyed) c.abort(new Error('the client went away'));
+        },
+        onResponseStart: (_c, status, answer) => {
+          if (status < 200) return;
+          started = true;
+          const out: Record<string, string | string[]> = {};
+          for (const [k, v] of Object.entries(answer)) if (v !== undefined && !HOP.has(k)) out[k] = v;
+          res.writeHead(status, out);
+        },
+        onResponseData: (c, chunk) => {
+          if (!res.write(chunk)) c.pause();
+        },
+        onResponseEnd: () => {
+          done();
+          res.end();
+          resolve();
+        },
+        onResponseError: (_c, e) => {
+          done();
+          if (started || res.destroyed) {
+            // The client or the owner went away mid-answer: nothing more can be said.
+            res.destroy();
+            resolve();
+            return;
+          }
+          this.opts.logger.warn({ err: e.message, owner: target.id, requestId: r.requestId }, 'forwarding to the owner failed');
+          reject(new S3Error('SlowDown', `The worker that owns this object (${target.address}) cannot be reached now; retry shortly.`, { headers: { 'Retry-After': '1' } }));
+        },
+      });
+    });
   }
 }
 

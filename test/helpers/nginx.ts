@@ -11,6 +11,8 @@ const NOBODY = 65534;
 const TEMPS = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'];
 
 export interface RunningNginx {
+  /** The master's pid (its workers are its children). */
+  pid: number;
   port: number;
   url: string;
   log: () => string;
@@ -73,7 +75,7 @@ ${httpBlock}
     await stop();
     throw e;
   }
-  return { port, url: `http://127.0.0.1:${port}`, log, stop };
+  return { pid: child.pid!, port, url: `http://127.0.0.1:${port}`, log, stop };
 }
 
 /** Patterns A and B (docs/load-balancers.md): round robin over the workers, streaming both ways. */
