@@ -116,7 +116,13 @@ export class Worker {
       registry: metrics.registry,
       onRing: (n) => metrics.ringMembers.set(n),
     });
-    if (opts.embedded && role !== 'child' && mounts.list().length === 0) await objects.createBucket(EMBEDDED_BUCKET, workerUser());
+    if (opts.embedded && role !== 'child' && mounts.list().length === 0) {
+      // In a cluster another worker starting at the same time may have made it first.
+      await objects.createBucket(EMBEDDED_BUCKET, workerUser()).catch(async (e) => {
+        if ((e as { code?: string }).code !== 'BucketAlreadyExists') throw e;
+        await mounts.reload();
+      });
+    }
 
     const multipart = new MultipartService(objects, {
       minPartSize: config.bytes('strata.worker.s3.multipart.min.part.size'),
