@@ -45,6 +45,16 @@ export const RING_PROBES = 4;
 /** Points per weight-1 server in nginx's ketama ring. */
 export const NGINX_KETAMA_POINTS = 160;
 const MAX_VIRTUAL_NODES = 100_000;
+// 128 MiB of sort buffer; 8000 members at the default 2000 points fit.
+const MAX_POINTS = 2 ** 24;
+
+/** The ring options a worker's configuration names (strata.worker.ring.*). */
+export function ringOptionsFrom(config: { string(name: string): string; int(name: string): number }): RingOptions {
+  return {
+    algorithm: config.string('strata.worker.ring.algorithm') as RingAlgorithm,
+    virtualNodes: config.int('strata.worker.ring.virtual.nodes'),
+  };
+}
 
 export function buildRing(members: readonly RingMember[], options: RingOptions): HashRing {
   const algorithm = options.algorithm;
@@ -55,6 +65,7 @@ export function buildRing(members: readonly RingMember[], options: RingOptions):
 
 /** Members sorted by `key`, frozen; a key used twice is a configuration error. */
 function sortedMembers(members: readonly RingMember[], key: 'id' | 'address'): readonly RingMember[] {
+  if (members.length > MEMBER_SPACE) throw new Error(`a ring holds at most ${MEMBER_SPACE} members`);
   const sorted = members
     .map((m) => Object.freeze({ id: m.id, address: m.address }))
     .sort((a, b) => (a[key] < b[key] ? -1 : a[key] > b[key] ? 1 : 0));
@@ -239,6 +250,9 @@ class MultiProbeRing implements HashRing {
       throw new Error(`ring virtual nodes must be an integer from 1 to ${MAX_VIRTUAL_NODES}, not ${virtualNodes}`);
     }
     this.members = sortedMembers(members, 'id');
+    if (this.members.length * virtualNodes > MAX_POINTS) {
+      throw new Error(`${this.members.length} ring members x ${virtualNodes} virtual nodes is more than ${MAX_POINTS} points`);
+    }
     const packed = new Float64Array(this.members.length * virtualNodes);
     let k = 0;
     for (let m = 0; m < this.members.length; m++) {

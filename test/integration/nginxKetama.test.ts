@@ -50,9 +50,10 @@ function randomPath(rnd: () => number): { decoded: string; raw: string } {
       else if (RAW_OK.has(ch) && r < 0.5) raw += ch;
       else raw += r < 0.5 ? encodeURIComponent(ch) : encodeURIComponent(ch).toLowerCase();
     }
-    // A leading %2F would read as a second slash after the bucket, which is what it is: keep it.
-    if (!raw.startsWith('/')) continue;
-    return { decoded, raw };
+    if (!raw.startsWith('/')) continue; // a request target starts with a raw '/'
+    // S3 requests often carry a query (uploadId, partNumber, tagging...): not part of $uri.
+    const query = rnd() < 0.2 ? `?partNumber=${Math.floor(rnd() * 100)}&uploadId=u${Math.floor(rnd() * 1e6)}` : '';
+    return { decoded, raw: raw + query };
   }
 }
 

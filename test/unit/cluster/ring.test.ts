@@ -6,9 +6,11 @@ import {
   DEFAULT_RING_OPTIONS,
   ketamaPoints,
   murmur3String,
+  ringOptionsFrom,
   type RingAlgorithm,
   type RingMember,
 } from '../../../src/cluster/ring.js';
+import { Config } from '../../../src/server/config.js';
 
 const KEYS = 1_000_000;
 const keys: string[] = [];
@@ -170,4 +172,14 @@ test('NGINX_KETAMA lookup: first point at or after crc32(path), wrapping to the 
     const expected = points.find((p) => p.hash >= h) ?? points[0];
     assert.equal(ring.ownerOf(keys[i])!.id, expected.id);
   }
+});
+
+test('ringOptionsFrom reads strata.worker.ring.* (and the spec system\'s spelling of the virtual-node count)', () => {
+  assert.deepEqual(ringOptionsFrom(new Config()), DEFAULT_RING_OPTIONS);
+  const config = new Config({
+    overrides: { 'alluxio.worker.ring.algorithm': 'nginx_ketama', 'alluxio.user.consistent.hash.virtual.node.count.per.worker': '500' },
+  });
+  assert.deepEqual(ringOptionsFrom(config), { algorithm: 'NGINX_KETAMA', virtualNodes: 500 });
+  assert.throws(() => new Config({ overrides: { 'strata.worker.ring.algorithm': 'MAGLEV' } }), /not one of MULTI_PROBE, NGINX_KETAMA/);
+  assert.throws(() => buildRing(membersOf(10_000), DEFAULT_RING_OPTIONS), /more than 16777216 points/);
 });
