@@ -18,7 +18,7 @@ import { createEtcdClient, etcdClusterSecret } from './etcd.js';
 import { EtcdMembership } from './etcdMembership.js';
 import { Forwarder } from './forwarder.js';
 import { type Member, type Membership, StaticMembership } from './membership.js';
-import { DEFAULT_RING_OPTIONS, type RingOptions } from './ring.js';
+import { ringOptionsFrom } from './ring.js';
 
 export interface ClusterStartOptions {
   /** Registers the worker in etcd (the primary or the single process). */
@@ -37,14 +37,6 @@ export function selfMember(config: Config): Member {
   const address = `${host}:${config.int('strata.worker.rest.port')}`;
   const https = config.path('strata.security.tls.cert.file') ? `${host}:${config.int('strata.worker.s3.https.port')}` : undefined;
   return { id: address, address, ...(https ? { httpsAddress: https } : {}) };
-}
-
-/** The ring's algorithm and virtual nodes from configuration. */
-export function ringOptionsOf(config: Config): RingOptions {
-  const o: RingOptions = { ...DEFAULT_RING_OPTIONS };
-  o.algorithm = config.string('strata.worker.ring.algorithm') as RingOptions['algorithm'];
-  o.virtualNodes = config.int('strata.worker.ring.virtual.nodes');
-  return o;
 }
 
 export class ClusterRuntime {
@@ -90,7 +82,7 @@ export class ClusterRuntime {
           probeIntervalMs: Math.max(250, Math.min(2000, detectionTimeoutMs / 4)),
         });
     await this.membership.start();
-    this.view = new ClusterView(this.membership, ringOptionsOf(config), (ring) => opts.onRing?.(ring.members.length));
+    this.view = new ClusterView(this.membership, ringOptionsFrom(config), (ring) => opts.onRing?.(ring.members.length));
     if (opts.servesS3) {
       const tlsEnabled = config.bool('strata.cluster.tls.enabled');
       const caFile = config.path('strata.cluster.tls.ca.file');
