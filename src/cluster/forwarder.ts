@@ -10,6 +10,7 @@ import { Agent, type Dispatcher } from 'undici';
 import type { Logger } from 'pino';
 import { S3Error } from '../s3/errors.js';
 import { sendError } from '../s3/respond.js';
+import type { Identity } from '../s3/auth/simple.js';
 import type { S3Request } from '../s3/handler.js';
 import type { ClusterView } from './clusterView.js';
 import type { Member } from './membership.js';
@@ -30,6 +31,8 @@ export interface ForwarderOptions {
   /** Called before a request is served here: reads the mount table again when it lacks the bucket. */
   beforeLocal?: (bucket: string) => Promise<void>;
 }
+
+export type Routed = 'answered' | 'local' | 'identified';
 
 /** Hop-by-hop headers (RFC 9110 7.6.1) and what the proxy sets itself. */
 const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'expect', FORWARD_HEADER]);
@@ -62,8 +65,12 @@ export class Forwarder {
     await this.agent.close();
   }
 
-  /** Routes one request: true when it was answered (proxied or redirected), false to serve it here. */
-  async route(r: S3Request): Promise<boolean> {
+  /**
+   * Routes one request: 'answered' (proxied or redirected), 'local' (serve it here), or 'identified'
+   * (serve it here as the user of a valid redirect token). A proxied request is authenticated by the
+   * owner (Authorization goes along); a redirect token is issued only to an identified user.
+   */
+  async route(r: S3Request, identify: () => Identity): Promise<Routed> {
     const { req, endpoint } = r;
     const method = req.method ?? 'GET';
     const marker = req.headers[FORWARD_HEADER];
@@ -76,7 +83,7 @@ export class Forwarder {
       this.forwardedIn.inc();
       r.log.note = 'forwarded-in';
       await this.local(endpoint.bucket);
-      return false;
+      return 'local';
     }
     const path = `/${endpoint.bucket}/${endpoint.key}`;
     const token = endpoint.query[REDIRECT_PARAM];
@@ -86,23 +93,27 @@ export class Forwarder {
       delete endpoint.query[REDIRECT_PARAM];
       r.identity = { user, via: 'redirect-token' };
       await this.local(endpoint.bucket);
-      return false;
+      return 'identified';
     }
     const { view } = this.opts;
     if (endpoint.key === '' || !view.clustered) {
       await this.local(endpoint.bucket);
-      return false;
+      return 'local';
     }
     // Proxying always follows liveness (the proxy would fail on a dead owner); redirecting does
     // when the health check is on.
     const target = view.serverOf(path, !this.opts.redirect || this.opts.redirectHealthCheck);
     if (!target || view.isSelf(target)) {
       await this.local(endpoint.bucket);
-      return false;
+      return 'local';
     }
-    if (this.opts.redirect) this.redirectTo(r, target, path);
-    else await this.proxyTo(r, target);
-    return true;
+    if (this.opts.redirect) {
+      r.identity = identify();
+      this.redirectTo(r, target, path);
+    } else {
+      await this.proxyTo(r, target);
+    }
+    return 'answered';
   }
 
   private async local(bucket: string): Promise<void> {

@@ -48,10 +48,11 @@ export interface HandlerOptions {
   /** Called once per finished request, for metrics and the status page. */
   onFinished?: (done: FinishedRequest) => void;
   /**
-   * Cluster routing (cluster/forwarder.ts), after the endpoint and identity are known: answers a
-   * request another worker owns (proxy or 307) and returns true, or returns false to serve it here.
+   * Cluster routing (cluster/forwarder.ts), once the endpoint is known: 'answered' (proxied to the
+   * owner, or a 307), 'local' (serve here), or 'identified' (serve here as the user a redirect token
+   * names). It calls `identify` itself before it issues a redirect token.
    */
-  route?: (r: S3Request) => Promise<boolean>;
+  route?: (r: S3Request, identify: () => Identity) => Promise<'answered' | 'local' | 'identified'>;
 }
 
 export interface RequestLimits {
@@ -176,8 +177,10 @@ export function createS3Handler(opts: HandlerOptions): (req: IncomingMessage, re
         const target = pathStyleTarget(url, req.headers.host, opts.virtualHostDomains);
         r.endpoint = refineWithHeaders(parseEndpoint(req.method ?? 'GET', target), req.headers);
         action = r.endpoint.action;
-        r.identity = identifySimple(req.headers.authorization, r.endpoint.query);
-        if (opts.route && (await opts.route(r))) return;
+        const identify = () => identifySimple(req.headers.authorization, r.endpoint.query);
+        const routed = opts.route ? await opts.route(r, identify) : 'local';
+        if (routed === 'answered') return;
+        if (routed === 'local') r.identity = identify();
         await opts.actions[r.endpoint.action](r);
       } catch (e) {
         failure = sendError(r, e);

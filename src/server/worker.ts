@@ -25,7 +25,7 @@ import { MountTable } from '../namespace/mountTable.js';
 import { MultipartService } from '../objects/multipart.js';
 import { ObjectService } from '../objects/objectService.js';
 import { ALONE, type Siblings } from '../objects/siblings.js';
-import { workerUser } from '../s3/auth/simple.js';
+import { type Identity, workerUser } from '../s3/auth/simple.js';
 import { S3Error } from '../s3/errors.js';
 import { createS3Handler, nextRequestId, rejectExpectation, type S3Request } from '../s3/handler.js';
 import { errorDocument } from '../s3/respond.js';
@@ -146,7 +146,7 @@ export class Worker {
       });
     }
     const forwarder = clusterRuntime.forwarder;
-    const route = forwarder ? (r: S3Request) => forwarder.route(r) : undefined;
+    const route = forwarder ? (r: S3Request, identify: () => Identity) => forwarder.route(r, identify) : undefined;
     const s3Listeners = role === 'primary' ? [] : createS3Listeners(config, logger, objects, multipart, metrics, reportFailure, route);
 
     let worker: Worker | undefined;
@@ -275,7 +275,7 @@ function createS3Listeners(
   multipart: MultipartService,
   metrics: Metrics,
   reportFailure: (e: FailureEntry) => void,
-  route?: (r: S3Request) => Promise<boolean>,
+  route?: (r: S3Request, identify: () => Identity) => Promise<'answered' | 'local' | 'identified'>,
 ): S3Listener[] {
   const settings: S3Settings = {
     maxMetadataBytes: config.bytes('strata.worker.s3.header.metadata.max.size'),
