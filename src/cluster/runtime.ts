@@ -72,6 +72,9 @@ export class ClusterRuntime {
     const configured = config.string('strata.cluster.secret');
     this.secret = !configured && this.etcd ? await etcdClusterSecret(this.etcd) : await loadClusterSecret(configured, config.path('strata.work.dir'));
     const self = selfMember(config);
+    if (!config.string('strata.worker.hostname') && (this.etcd || config.list('strata.worker.membership.static.workers').length > 0)) {
+      this.logger.warn({ address: self.address }, 'strata.worker.hostname is not set: other workers and redirected clients reach this worker at 127.0.0.1, which works on one machine only');
+    }
     const detectionTimeoutMs = config.durationMs('strata.worker.failure.detection.timeout');
     this.membership = this.etcd
       ? new EtcdMembership({ client: this.etcd, self, register: opts.register, detectionTimeoutMs, logger: this.logger })

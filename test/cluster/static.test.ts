@@ -44,3 +44,40 @@ describe('cluster, STATIC membership', () => {
     assert.match(out.stdout, /dead/);
   });
 });
+
+describe('cluster, STATIC membership, redirect mode and its health check', () => {
+  let cluster: Cluster;
+
+  before(async () => {
+    cluster = await startCluster({
+      n: 3,
+      conf: { 'strata.worker.failure.detection.timeout': '2s', 'strata.worker.s3.redirect.enabled': 'true' },
+      // Worker 1 redirects even to an owner it knows is dead; the others skip it.
+      perWorker: [{}, { 'strata.worker.s3.redirect.health.check.enabled': 'false' }, {}],
+    });
+  });
+
+  after(async () => {
+    await cluster?.stop();
+  });
+
+  it('an owner known dead is not redirected to with the health check on, and is without it', async () => {
+    const [a, b, victim] = cluster.workers;
+    let key = '';
+    for (let n = 0; !key; n++) if ((await ringOf(a, `/data/h/${n}`)).owner === addressOf(victim)) key = `h/${n}`;
+    const put = await fetch(`${a.s3Url}/data/${key}`, { method: 'PUT', body: 'kept' });
+    assert.equal(put.status, 200);
+    await victim.kill();
+    for (const w of [a, b]) await waitFor(async () => (await ringOf(w)).members.some((m) => !m.alive), 15_000, () => 'the dead peer was not noticed');
+    const servedBy = (await ringOf(a, `/data/${key}`)).servedBy!;
+    assert.notEqual(servedBy, addressOf(victim));
+    // Health check on: sent to (or served by) the next live worker, and the object is there.
+    const viaA = await fetch(`${a.s3Url}/data/${key}`);
+    assert.equal(viaA.status, 200);
+    assert.equal(await viaA.text(), 'kept');
+    // Health check off: the 307 still names the dead owner.
+    const viaB = await fetch(`${b.s3Url}/data/${key}`, { redirect: 'manual' });
+    assert.equal(viaB.status, 307);
+    assert.equal(new URL(String(viaB.headers.get('location'))).host, addressOf(victim));
+  });
+});
