@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
+import { Etcd3 } from 'etcd3';
 import { addressOf, type Cluster, counter, keysByOwner, ringOf, startCluster } from '../helpers/cluster.js';
 import { type RunningEtcd, startEtcd } from '../helpers/etcd.js';
 import { rawRequest } from '../helpers/http.js';
@@ -129,6 +130,23 @@ describe('cluster, proxy mode', () => {
     // For the report; the bound above only guards against a hang.
     console.log(`# mount seen by all workers after ${Date.now() - added} ms`);
     assert.equal((await bodyOf(await clients[0].send(new GetObjectCommand({ Bucket: 'mounted', Key: 'k' })))).toString(), 'x');
+  });
+
+  it('a mount written into etcd directly is seen by every worker', async () => {
+    const client = new Etcd3({ hosts: etcd.endpoint });
+    try {
+      const entry = { bucket: 'direct', ufsUri: `file://${cluster.shared}/fresh`, options: {}, createdAt: new Date().toISOString(), owner: 'ops', origin: 'mount' };
+      await client.put('/strata/mounts/direct').value(JSON.stringify(entry));
+    } finally {
+      client.close();
+    }
+    await waitFor(async () => {
+      for (const c of clients) {
+        const got = await c.send(new GetObjectCommand({ Bucket: 'direct', Key: 'k' })).catch(() => undefined);
+        if (!got || (await bodyOf(got)).toString() !== 'x') return false;
+      }
+      return true;
+    }, 10_000, () => 'the mount written into etcd did not reach every worker');
   });
 
   it('strata ring prints the members and the owner of a path', async () => {
