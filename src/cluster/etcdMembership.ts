@@ -58,7 +58,6 @@ export class EtcdMembership implements Membership {
   }
 
   async start(): Promise<void> {
-    if (this.opts.register) await this.register();
     const w = await this.opts.client.watch().prefix(WORKERS_PREFIX).create();
     this.watcher = w;
     w.on('put', (kv) => this.apply(kv.key.toString(), kv.value.toString(), BigInt(kv.mod_revision)));
@@ -77,7 +76,13 @@ export class EtcdMembership implements Membership {
     await this.resync();
   }
 
+  /** Registers this worker (when it is the registering process), after its listeners are up. */
+  async join(): Promise<void> {
+    if (this.opts.register && !this.stopped) await this.register();
+  }
+
   async stop(): Promise<void> {
+    if (this.stopped) return;
     this.stopped = true;
     clearTimeout(this.retry);
     await this.watcher?.cancel().catch(() => undefined);

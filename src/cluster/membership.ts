@@ -21,6 +21,8 @@ export interface Membership {
   /** Called after every change of members or liveness. */
   onChange(listener: () => void): void;
   start(): Promise<void>;
+  /** Announces this worker to the others (ETCD: registers it), once it serves. */
+  join(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -87,6 +89,10 @@ export class StaticMembership implements Membership {
     if (this.opts.probeIntervalMs <= 0 || this.list.length < 2) return;
     this.timer = setInterval(() => void this.probeAll(), this.opts.probeIntervalMs);
     this.timer.unref();
+  }
+
+  async join(): Promise<void> {
+    // The others know this worker from their configuration.
   }
 
   async stop(): Promise<void> {

@@ -104,6 +104,20 @@ export class ClusterRuntime {
     }
   }
 
+  /** Joins the ring once this worker serves (ETCD: registers it), so nobody forwards to it earlier. */
+  async join(): Promise<void> {
+    try {
+      await this.membership?.join();
+    } catch (e) {
+      throw new Error(`cannot register this worker in etcd at ${this.config.list('strata.etcd.endpoints').join(', ')}: ${(e as Error).message}`);
+    }
+  }
+
+  /** Leaves the ring first when stopping (the others move this worker's keys while it drains). */
+  async leave(): Promise<void> {
+    await this.membership?.stop().catch(() => undefined);
+  }
+
   async stop(): Promise<void> {
     await this.forwarder?.close().catch(() => undefined);
     await this.membership?.stop().catch(() => undefined);

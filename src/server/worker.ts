@@ -185,6 +185,7 @@ export class Worker {
     }
     if (adminServer) await listen(adminServer, config.int('strata.worker.web.port'), host);
     if (role === 'primary') await worker.forkChildren(eventLoops(config));
+    if (role !== 'child') await clusterRuntime.join();
     history?.start();
     worker.history = history;
     worker.ready = true;
@@ -221,6 +222,7 @@ export class Worker {
   async stop(graceMs = 10_000): Promise<void> {
     this.ready = false;
     this.stopping = true;
+    if (this.role !== 'child') await this.clusterRuntime?.leave();
     const children = this.role === 'primary' ? stopChildren(graceMs) : Promise.resolve();
     const servers = [...this.s3Listeners.map((l) => l.server), this.adminServer].filter((s): s is Server => s !== undefined);
     const closed = Promise.all(servers.map(closeServer));

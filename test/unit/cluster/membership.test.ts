@@ -49,6 +49,7 @@ class FakeMembership implements Membership {
   connected() { return true; }
   onChange(l: () => void) { this.listeners.push(l); }
   async start() {}
+  async join() {}
   async stop() {}
   change() { for (const l of this.listeners) l(); }
 }
