@@ -2,19 +2,21 @@
 //   (a) the owner directly, (b) a non-owner in proxy mode, (c) a non-owner in redirect mode with the
 //   307 followed (undici), (d) nginx Pattern C (hash $uri consistent, NGINX_KETAMA ring).
 // Prints, from one run, each path's throughput as a ratio to (a) and the workers' CPU-seconds per
-// GiB served (the whole process trees of the three workers; nginx's apart). The load generator is
-// this process (undici, keep-alive), the same for every path.
+// GiB served (the whole process trees of the three workers; nginx's apart). The client is wrk for
+// (a), (b), (d) (it leaves the cores to the servers), and undici in this process for (c) (wrk cannot
+// follow a redirect), compared with (a) measured by the same undici client.
 //
 //   npm run build && node dist/bench/cluster.js [--duration 5] [--warmup 1] [--conc 32] [--objects 32] [--event-loops 1]
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Agent, request } from 'undici';
 import { addressOf, type Cluster, ringOf, startCluster } from '../test/helpers/cluster.js';
 import { startNginx } from '../test/helpers/nginx.js';
 import { freePort, type RunningWorker } from '../test/helpers/worker.js';
-import { commandLine, cpuSeconds, fmt, machineLine, MiB, NGINX, onCleanup, parseFlags, requireTools, runMain, table } from './lib.js';
+import { commandLine, cpuSeconds, fmt, machineLine, MiB, NGINX, onCleanup, parseFlags, requireTools, rotationScript, runMain, runWrk, table, WRK } from './lib.js';
 
 const GiB = 1024 * MiB;
 const SIZE = MiB;
@@ -84,7 +86,7 @@ function guard(c: Cluster): void {
 }
 
 async function main(flags: Map<string, string>): Promise<void> {
-  requireTools([{ name: 'nginx', path: NGINX }]);
+  requireTools([{ name: 'nginx', path: NGINX }, { name: 'wrk', path: WRK }]);
   const seconds = Number(flags.get('duration') ?? 5);
   const warmup = Number(flags.get('warmup') ?? 1);
   const conc = Number(flags.get('conc') ?? 32);
@@ -94,17 +96,27 @@ async function main(flags: Map<string, string>): Promise<void> {
   console.log(machineLine());
   console.log(`command: ${commandLine()}`);
   const base = { 'strata.worker.s3.event.loops': loops, 'strata.worker.s3.access.logging.enabled': 'false' };
-  const results: Array<{ path: string; r: Load; cpu: number; nginxCpu?: number }> = [];
-  const measure = async (name: string, urls: string[], workers: RunningWorker[], follow = false, nginxPid?: number) => {
-    await load(urls, conc, warmup, follow);
+  const results: Array<{ path: string; gen: 'wrk' | 'undici'; r: Load; cpu: number; nginxCpu?: number }> = [];
+  const tmp = mkdtempSync(join(tmpdir(), 'strata-bench-cluster-'));
+  onCleanup({ sync: () => rmSync(tmp, { recursive: true, force: true }), async: async () => rmSync(tmp, { recursive: true, force: true }) });
+  /** One path: wrk (light, so the workers get the cores) or, for the 307, undici following it. */
+  const measure = async (name: string, base: string, keys: string[], workers: RunningWorker[], gen: 'wrk' | 'undici', nginxPid?: number) => {
+    const urls = keys.map((k) => `${base}/data/${k}`);
+    const script = rotationScript(tmp, keys.map((k) => `/data/${k}`));
+    const run = async (secs: number): Promise<Load> => {
+      if (gen === 'undici') return load(urls, conc, secs, true);
+      const w = await runWrk(base, script, conc, secs);
+      return { bytes: w.requests * SIZE, requests: w.requests, errors: w.non2xx + w.socketErrors, seconds: w.seconds };
+    };
+    await run(warmup);
     const pids = workers.map((w) => w.process.pid!);
     const cpu0 = cpuOf(pids);
     const n0 = nginxPid ? cpuSeconds(nginxPid) : 0;
-    const r = await load(urls, conc, seconds, follow);
+    const r = await run(seconds);
     const cpu = cpuOf(pids) - cpu0;
     const nginxCpu = nginxPid ? cpuSeconds(nginxPid) - n0 : undefined;
-    results.push({ path: name, r, cpu, nginxCpu });
-    console.log(`  ${name.padEnd(34)} ${fmt(r.bytes / MiB / r.seconds).padStart(6)} MiB/s  ${r.errors ? `${r.errors} errors` : ''}`);
+    results.push({ path: name, gen, r, cpu, nginxCpu });
+    console.log(`  ${name.padEnd(34)} ${gen.padEnd(6)} ${fmt(r.bytes / MiB / r.seconds).padStart(6)} MiB/s  ${r.errors ? `${r.errors} errors` : ''}`);
   };
 
   // Proxy-mode cluster on the NGINX_KETAMA ring: paths (a), (b), (d).
@@ -112,33 +124,37 @@ async function main(flags: Map<string, string>): Promise<void> {
   guard(proxy);
   const keys = await writeOwnedObjects(proxy, objects);
   const [owner, other] = proxy.workers;
-  await measure('(a) owner directly', keys.map((k) => `${owner.s3Url}/data/${k}`), proxy.workers);
-  await measure('(b) non-owner, proxy', keys.map((k) => `${other.s3Url}/data/${k}`), proxy.workers);
+  await measure('(a) owner directly', owner.s3Url, keys, proxy.workers, 'wrk');
+  await measure('(b) non-owner, proxy', other.s3Url, keys, proxy.workers, 'wrk');
   const port = await freePort();
   const lb = await owner.cli('lb', 'nginx', '--listen', `127.0.0.1:${port}`);
   if (lb.code !== 0) throw new Error(`strata lb nginx failed: ${lb.stderr}`);
-  const nginx = await startNginx(port, lb.stdout);
+  // STRATA_BENCH_NGINX_EXTRA: directives added to the server block (e.g. proxy_buffer_size 256k;).
+  const extra = process.env.STRATA_BENCH_NGINX_EXTRA;
+  const nginx = await startNginx(port, extra ? lb.stdout.replace('merge_slashes off;', `merge_slashes off;\n    ${extra}`) : lb.stdout);
   onCleanup({ sync: () => undefined, async: () => nginx.stop() });
-  await measure('(d) nginx Pattern C', keys.map((k) => `${nginx.url}/data/${k}`), proxy.workers, false, nginx.pid);
+  await measure('(d) nginx Pattern C', nginx.url, keys, proxy.workers, 'wrk', nginx.pid);
   await nginx.stop();
   await proxy.stop();
 
-  // Redirect-mode cluster: path (c).
+  // Redirect-mode cluster: path (c), and (a) again with the same load generator as its baseline.
   const redirect = await startCluster({ n: 3, conf: { ...base, 'strata.worker.s3.redirect.enabled': 'true' } });
   guard(redirect);
   const rkeys = await writeOwnedObjects(redirect, objects);
-  await measure('(c) non-owner, 307 followed', rkeys.map((k) => `${redirect.workers[1].s3Url}/data/${k}`), redirect.workers, true);
+  await measure('(a) owner directly', redirect.workers[0].s3Url, rkeys, redirect.workers, 'undici');
+  await measure('(c) non-owner, 307 followed', redirect.workers[1].s3Url, rkeys, redirect.workers, 'undici');
   await redirect.stop();
 
-  const a = results.find((x) => x.path.startsWith('(a)'))!;
   const perGiB = (x: (typeof results)[number]) => x.cpu / (x.r.bytes / GiB);
-  const rows = [['path', 'MiB/s', 'vs (a)', 'req/s', 'errors', 'worker CPU-s/GiB', 'vs (a)', 'nginx CPU-s/GiB']];
-  for (const x of [...results].sort((p, q) => (p.path < q.path ? -1 : 1))) {
+  const baseline = (gen: string) => results.find((x) => x.path.startsWith('(a)') && x.gen === gen)!;
+  const rows = [['path', 'client', 'MiB/s', 'vs (a)', 'errors', 'worker CPU-s/GiB', 'vs (a)', 'nginx CPU-s/GiB']];
+  for (const x of [...results].sort((p, q) => (p.path + p.gen < q.path + q.gen ? -1 : 1))) {
+    const a = baseline(x.gen);
     rows.push([
       x.path,
+      x.gen,
       fmt(x.r.bytes / MiB / x.r.seconds),
       `${fmt((x.r.bytes / x.r.seconds) / (a.r.bytes / a.r.seconds), 2)}x`,
-      fmt(x.r.requests / x.r.seconds),
       String(x.r.errors),
       fmt(perGiB(x), 2),
       `${fmt(perGiB(x) / perGiB(a), 2)}x`,
@@ -146,13 +162,14 @@ async function main(flags: Map<string, string>): Promise<void> {
     ]);
   }
   console.log('');
-  console.log(`Results (${seconds} s per path after ${warmup} s warm-up; concurrency ${conc}; ${objects} objects of 1 MiB owned by one worker; ${loops} S3 process(es) per worker; load generator in this process):`);
-  console.log(table(rows, rows[0].map((_, i) => i > 0)));
+  console.log(`Results (${seconds} s per path after ${warmup} s warm-up; concurrency ${conc}; ${objects} objects of 1 MiB owned by one worker; ${loops} S3 process(es) per worker;`);
+  console.log('ratios against (a) measured with the same client: wrk -t2 for (a), (b), (d); undici in this process, following the 307, for (c)):');
+  console.log(table(rows, rows[0].map((_, i) => i > 1)));
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const flags = parseFlags(process.argv.slice(2));
   for (const k of flags.keys()) if (!['duration', 'warmup', 'conc', 'objects', 'event-loops'].includes(k)) throw new Error(`unknown flag --${k}`);
-  const limit = (4 * (Number(flags.get('duration') ?? 5) + Number(flags.get('warmup') ?? 1) + 10) + 120) * 1000;
+  const limit = (5 * (Number(flags.get('duration') ?? 5) + Number(flags.get('warmup') ?? 1) + 10) + 120) * 1000;
   await runMain(() => main(flags), limit);
 }

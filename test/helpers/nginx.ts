@@ -90,6 +90,9 @@ export function roundRobinBlock(port: number, addresses: string[]): string {
     client_max_body_size 0;
     proxy_request_buffering off;
     proxy_buffering off;
+    proxy_buffer_size 256k;
+    proxy_buffers 4 256k;
+    proxy_busy_buffers_size 512k;
     proxy_http_version 1.1;
     proxy_set_header Connection "";
     proxy_set_header Host $http_host;
