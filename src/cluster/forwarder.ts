@@ -39,6 +39,8 @@ const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-e
 
 export class Forwarder {
   private readonly agent: Agent;
+  /** Proxied requests in flight by owner id: aborted when their owner leaves the ring (hung, not dead). */
+  private readonly inFlight = new Map<string, Set<Dispatcher.DispatchController>>();
   private readonly forwarded: Counter<'mode'>;
   private readonly forwardedIn: Counter;
 
@@ -54,11 +56,20 @@ export class Forwarder {
       labelNames: ['mode'] as const,
       registers: [opts.registry],
     });
+    opts.view.membership.onChange(() => this.abortLeft());
     this.forwardedIn = new Counter({
       name: 'strata_forwarded_in_total',
       help: 'Requests served here for another worker that forwarded them (valid marker).',
       registers: [opts.registry],
     });
+  }
+
+  private abortLeft(): void {
+    const members = new Set(this.opts.view.membership.members().map((m) => m.id));
+    for (const [id, controllers] of this.inFlight) {
+      if (members.has(id) && this.opts.view.membership.isAlive(id)) continue;
+      for (const c of controllers) c.abort(new Error(`the owner ${id} left the ring`));
+    }
   }
 
   async close(): Promise<void> {
@@ -139,6 +150,19 @@ export class Forwarder {
     }));
   }
 
+  private track(id: string, c: Dispatcher.DispatchController): void {
+    let set = this.inFlight.get(id);
+    if (!set) this.inFlight.set(id, (set = new Set()));
+    set.add(c);
+  }
+
+  private untrack(id: string, c: Dispatcher.DispatchController): void {
+    const set = this.inFlight.get(id);
+    if (!set) return;
+    set.delete(c);
+    if (set.size === 0) this.inFlight.delete(id);
+  }
+
   /**
    * Streams the request to the owner and its answer back through undici's dispatch handler: each
    * chunk of the answer is written to the client as it arrives, and the owner's connection is paused
@@ -167,12 +191,14 @@ export class Forwarder {
       const done = () => {
         res.off('drain', onDrain);
         res.off('close', onClose);
+        if (controller) this.untrack(target.id, controller);
       };
       res.on('close', onClose);
       res.on('drain', onDrain);
       this.agent.dispatch({ origin, path: url, method, headers, body }, {
         onRequestStart: (c) => {
           controller = c;
+          this.track(target.id, c);
           if (res.destroyed) c.abort(new Error('the client went away'));
         },
         onResponseStart: (_c, status, answer) => {

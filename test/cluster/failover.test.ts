@@ -96,6 +96,28 @@ describe('cluster membership changes', () => {
     for (const c of liveClients) await readAll(c, KEYS.slice(0, 10));
   });
 
+  it('a request proxied to a worker that hangs is answered 503 once the hung worker leaves the ring', async () => {
+    const [entry, hung] = [cluster.workers[0], cluster.workers[3]];
+    const owned = (await keysByOwner(entry, 'data', KEYS)).get(addressOf(hung)) ?? [];
+    assert.ok(owned.length > 0);
+    hung.process.kill('SIGSTOP');
+    try {
+      // Accepted by the kernel, never answered: only the lease's expiry ends the wait.
+      const answer = await Promise.race([
+        rawRequest(entry.s3Port, 'GET', `/data/${owned[0]}`),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no answer within 20 s')), 20_000).unref()),
+      ]);
+      assert.equal(answer.status, 503);
+      assert.match(answer.body, /<Code>SlowDown<\/Code>/);
+      await waitForMembers([cluster.workers[0], cluster.workers[1]], 3 - 1, 15_000);
+      await readAll(clients[0], owned);
+    } finally {
+      hung.process.kill('SIGCONT');
+    }
+    // Back from the pause, it registers again.
+    await waitForMembers([cluster.workers[0], cluster.workers[1], hung], 3, 20_000);
+  });
+
   it('a worker stopped gracefully leaves the ring at once (its lease is revoked)', async () => {
     const leaving = cluster.workers[3];
     await leaving.stop();
