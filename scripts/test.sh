@@ -7,4 +7,4 @@ npm ci --no-audit --no-fund
 npm run build
 # Unit tests first (fast), then integration tests that start real workers; one file at a time
 # so workers and clients do not compete for the two cores.
-node --test --test-concurrency=1 --test-timeout=600000 dist/test/unit/ dist/test/integration/
+node --test --test-concurrency=1 --test-timeout=600000 dist/test/unit/ dist/test/integration/ dist/test/cluster/

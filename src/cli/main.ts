@@ -4,6 +4,8 @@ import { Command, Option } from 'commander';
 import { Config } from '../server/config.js';
 import { configDocument } from '../server/configSchema.js';
 import { Worker } from '../server/worker.js';
+import type { RingDescription } from '../cluster/clusterView.js';
+import { renderNginxUpstream } from '../cluster/nginxConfig.js';
 import type { WorkerStatus } from '../metrics/adminServer.js';
 import { renderStatus } from './statusText.js';
 import { signHeaders, type SigningCredentials } from '../s3/auth/signer.js';
@@ -146,6 +148,41 @@ addCacheCommands(program.command('cache').description("the page cache of a runni
   const base = adminUrl(loadConfig(opts), opts.worker as string | undefined);
   return { base, call: (method, path, body) => callAdmin(base, method, path, body) };
 });
+
+// ---- ring and load balancer -------------------------------------------------------------
+
+withConfigOptions(program.command('ring').description('print the members of the hash ring and which worker owns a path'))
+  .option('--path <path>', 'an object path, /<bucket>/<key>')
+  .option('--worker <host:port>', "the worker's admin address")
+  .option('--json', 'print the raw JSON of /api/v1/ring')
+  .action(async (opts) => {
+    const config = loadConfig(opts);
+    const query = opts.path ? `?path=${encodeURIComponent(opts.path)}` : '';
+    const d = (await callAdmin(adminUrl(config, opts.worker), 'GET', `/api/v1/ring${query}`)) as unknown as RingDescription;
+    if (opts.json) {
+      console.log(JSON.stringify(d, null, 2));
+      return;
+    }
+    console.log(`membership ${d.kind}${d.connected ? '' : ' (etcd unreachable: last known ring)'}, algorithm ${d.algorithm}, ${d.virtualNodes} virtual nodes`);
+    for (const m of d.members) console.log(`${m.address}\t${m.alive ? 'alive' : 'dead'}${m.self ? '\tself' : ''}`);
+    if (d.path !== undefined) {
+      console.log(`owner of ${d.path}: ${d.owner ?? '(none)'}${d.servedBy && d.servedBy !== d.owner ? ` (down; served by ${d.servedBy})` : ''}`);
+    }
+  });
+
+const lb = program.command('lb').description('load balancer configurations from the live membership');
+withConfigOptions(lb.command('nginx').description('print an nginx upstream that sends each request to its owner (Pattern C; use strata.worker.ring.algorithm=NGINX_KETAMA)'))
+  .option('--worker <host:port>', "the worker's admin address")
+  .option('--name <name>', 'name of the upstream block', 'strata_workers')
+  .option('--listen <address>', "nginx's listen address", '29998')
+  .action(async (opts) => {
+    const config = loadConfig(opts);
+    const d = (await callAdmin(adminUrl(config, opts.worker), 'GET', '/api/v1/ring')) as unknown as RingDescription;
+    if (d.algorithm !== 'NGINX_KETAMA') {
+      process.stderr.write(`strata: the ring uses ${d.algorithm}; nginx picks the owner only with strata.worker.ring.algorithm=NGINX_KETAMA on every worker\n`);
+    }
+    process.stdout.write(renderNginxUpstream(d.members.map((m) => ({ id: m.id, address: m.address })), { upstream: opts.name, listen: opts.listen }));
+  });
 
 // ---- conf -----------------------------------------------------------------------------
 

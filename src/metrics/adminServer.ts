@@ -2,6 +2,7 @@
 // under /api/v1/ that the CLI uses (mounts, configuration, status), and the status page at /.
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { RingDescription } from '../cluster/clusterView.js';
 import type { Config } from '../server/config.js';
 import type { ObjectService } from '../objects/objectService.js';
 import { ObjectError } from '../objects/errors.js';
@@ -19,6 +20,8 @@ export interface AdminDeps {
   isReady: () => boolean;
   /** The user the admin API acts as (the worker's user in SIMPLE mode). */
   adminUser: string;
+  /** The cluster's ring as this worker sees it, and who serves `path` (/api/v1/ring). */
+  ring?: (path?: string) => RingDescription;
   /** The worker's own view for the status page. */
   status: () => WorkerStatusBase;
   /**
@@ -113,9 +116,15 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: AdminDeps)
         (c) => ({ cache: c.dirs.map((d) => ({ dir: d.dir, usedBytes: d.usedBytes, capacityBytes: d.capacityBytes, pages: d.pages })), cacheRestore: c.restore }),
         () => ({ cache: [] }),
       )),
-      ring: [{ address: `${base.hostname}:${base.s3Port}`, alive: true, self: true }],
+      ring: deps.ring
+        ? deps.ring().members.map((m) => ({ address: m.address, alive: m.alive, self: m.self }))
+        : [{ address: `${base.hostname}:${base.s3Port}`, alive: true, self: true }],
     };
     return sendJson(res, 200, status);
+  }
+  if (path === '/api/v1/ring' && method === 'GET' && deps.ring) {
+    const p = url.searchParams.get('path');
+    return sendJson(res, 200, deps.ring(p === null ? undefined : p.startsWith('/') ? p : `/${p}`));
   }
   if (path === '/api/v1/mounts' && method === 'GET') {
     return sendJson(res, 200, { mounts: deps.objects.listBuckets().map(withoutSecrets) });

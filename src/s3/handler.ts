@@ -52,6 +52,12 @@ export interface HandlerOptions {
   authorize?: (r: S3Request) => void;
   /** Called once per finished request, for metrics and the status page. */
   onFinished?: (done: FinishedRequest) => void;
+  /**
+   * Cluster routing (cluster/forwarder.ts), once the endpoint is known: 'answered' (proxied to the
+   * owner, or a 307), 'local' (serve here), or 'identified' (serve here as the user a redirect token
+   * names). It calls `identify` itself before it issues a redirect token.
+   */
+  route?: (r: S3Request, identify: () => Promise<Identity>) => Promise<'answered' | 'local' | 'identified'>;
 }
 
 export interface RequestLimits {
@@ -178,7 +184,10 @@ export function createS3Handler(opts: HandlerOptions): (req: IncomingMessage, re
         const target = pathStyleTarget(url, req.headers.host, opts.virtualHostDomains);
         r.endpoint = refineWithHeaders(parseEndpoint(req.method ?? 'GET', target), req.headers);
         action = r.endpoint.action;
-        r.identity = opts.authenticate ? await opts.authenticate(req, r.endpoint) : identifySimple(req.headers.authorization, r.endpoint.query);
+        const identify = async (): Promise<Identity> => (opts.authenticate ? await opts.authenticate(req, r.endpoint) : identifySimple(req.headers.authorization, r.endpoint.query));
+        const routed = opts.route ? await opts.route(r, identify) : 'local';
+        if (routed === 'answered') return;
+        if (routed === 'local') r.identity = await identify();
         opts.authorize?.(r);
         await opts.actions[r.endpoint.action](r);
       } catch (e) {

@@ -109,6 +109,11 @@ export const CONFIG_SCHEMA: readonly KeyDef[] = [
   K('strata.worker.membership.manager.type', 'enum', 'STATIC', 'STATIC (workers listed in configuration) or ETCD.', { values: ['STATIC', 'ETCD'] }),
   K('strata.cluster.secret', 'string', '', 'Shared secret that signs forwarded requests, redirect tokens and temporary credentials; when empty, generated once and kept in <work dir>/cluster.secret (in etcd in ETCD mode).'),
   K('strata.etcd.endpoints', 'list', 'http://127.0.0.1:2379', 'etcd endpoints, comma-separated.'),
+  K('strata.worker.membership.static.workers', 'list', '', 'STATIC membership: the S3 addresses (host:port) of every worker of the cluster, comma-separated; empty is a cluster of this worker alone.'),
+  K('strata.worker.failure.detection.timeout', 'duration', '15s', 'How long a silent worker stays in the ring: the lease TTL of its etcd registration (at least 2s); in STATIC mode, how long a peer may fail probes before it is skipped.'),
+  K('strata.worker.s3.forward.connect.timeout', 'duration', '2s', 'Connect timeout when proxying a request to its owner; a failed forward answers 503 SlowDown.'),
+  K('strata.cluster.tls.enabled', 'bool', 'false', "Forward requests between workers over HTTPS (to the owner's strata.worker.s3.https.port)."),
+  K('strata.cluster.tls.ca.file', 'string', '', 'PEM CA bundle that signs the workers\' certificates, for worker-to-worker HTTPS; empty uses the system CAs.'),
   K('strata.worker.ring.algorithm', 'enum', 'MULTI_PROBE', 'How object paths map to workers (docs/ring.md): MULTI_PROBE, a ring of virtual nodes looked up with 4 probes per key (balanced within key-sampling noise, minimal movement); NGINX_KETAMA, the choice of nginx `hash $uri consistent` (Pattern C: the load balancer sends each request to its owner).', { values: ['MULTI_PROBE', 'NGINX_KETAMA'] }),
   K('strata.worker.ring.virtual.nodes', 'int', '2000', 'Points per worker on the MULTI_PROBE ring (1 to 100000; the spec system also uses 2000); NGINX_KETAMA always uses nginx\'s 160.', { aliases: ['alluxio.user.consistent.hash.virtual.node.count.per.worker'] }),
 ];

@@ -18,17 +18,18 @@ import { AggregatorRegistry, Registry } from 'prom-client';
 import { buildActionTable } from '../actions/index.js';
 import { PageCache } from '../cache/pageCache.js';
 import { pageCacheSettings } from './cacheSettings.js';
+import { ClusterRuntime } from '../cluster/runtime.js';
 import type { S3Settings } from '../actions/shared/services.js';
 import { createAdminServer } from '../metrics/adminServer.js';
 import { Metrics } from '../metrics/metrics.js';
 import { failureOf, type FailureEntry, RecentErrors, StatusHistory } from '../metrics/status.js';
-import { FileMountStore, MountTable } from '../namespace/mountTable.js';
+import { MountTable } from '../namespace/mountTable.js';
 import { MultipartService } from '../objects/multipart.js';
 import { ObjectService } from '../objects/objectService.js';
 import { ALONE, type Siblings } from '../objects/siblings.js';
-import { workerUser } from '../s3/auth/simple.js';
+import { type Identity, workerUser } from '../s3/auth/simple.js';
 import { S3Error } from '../s3/errors.js';
-import { createS3Handler, nextRequestId, rejectExpectation } from '../s3/handler.js';
+import { createS3Handler, nextRequestId, rejectExpectation, type S3Request } from '../s3/handler.js';
 import { errorDocument } from '../s3/respond.js';
 import type { Config } from './config.js';
 import { lookupKey } from './configSchema.js';
@@ -57,6 +58,8 @@ export class Worker {
   private ready = false;
   private stopping = false;
   history?: StatusHistory;
+  /** Membership, ring, forwarding (cluster/runtime.ts). */
+  clusterRuntime?: ClusterRuntime;
   private readonly sockets = new Set<Socket>();
 
   private constructor(
@@ -97,7 +100,9 @@ export class Worker {
       if (rootUfs) await fsp.mkdir(rootUfs, { recursive: true });
     }
 
-    const mounts = new MountTable(new FileMountStore(join(workDir, 'mounts.json')));
+    // The mount table is a file in STATIC mode and lives in etcd in ETCD mode.
+    const clusterRuntime = new ClusterRuntime(config, logger);
+    const mounts = new MountTable(clusterRuntime.mountStore);
     await mounts.load();
     let siblings: Siblings = ALONE;
     let objects: ObjectService | undefined;
@@ -121,7 +126,20 @@ export class Worker {
       siblings,
       observeUfs: (mount, op, seconds, ok) => metrics.observeUfs(mount, op, seconds, ok),
     });
-    if (opts.embedded && role !== 'child' && mounts.list().length === 0) await objects.createBucket(EMBEDDED_BUCKET, workerUser());
+    await clusterRuntime.start({
+      register: role !== 'child',
+      servesS3: role !== 'primary',
+      mounts,
+      registry: metrics.registry,
+      onRing: (n) => metrics.ringMembers.set(n),
+    });
+    if (opts.embedded && role !== 'child' && mounts.list().length === 0) {
+      // In a cluster another worker starting at the same time may have made it first.
+      await objects.createBucket(EMBEDDED_BUCKET, workerUser()).catch(async (e) => {
+        if ((e as { code?: string }).code !== 'BucketAlreadyExists') throw e;
+        await mounts.reload();
+      });
+    }
 
     const multipart = new MultipartService(objects, {
       minPartSize: config.bytes('strata.worker.s3.multipart.min.part.size'),
@@ -152,7 +170,9 @@ export class Worker {
       security.credentials.add(oidc.sts.credentials);
       security.authenticate = oidc.authenticate;
     }
-    const s3Listeners = role === 'primary' ? [] : createS3Listeners(config, logger, objects, multipart, metrics, reportFailure, security, oidc);
+    const forwarder = clusterRuntime.forwarder;
+    const route = forwarder ? (r: S3Request, identify: () => Promise<Identity>) => forwarder.route(r, identify) : undefined;
+    const s3Listeners = role === 'primary' ? [] : createS3Listeners(config, logger, objects, multipart, metrics, reportFailure, security, oidc, route);
 
     let worker: Worker | undefined;
     const aggregator = role === 'primary' ? new AggregatorRegistry() : undefined;
@@ -169,6 +189,7 @@ export class Worker {
       isReady: () => worker?.ready ?? false,
       adminUser: workerUser(),
       checkAdmin: adminCheckOf(security, logger),
+      ring: (path) => clusterRuntime.view!.describe(path),
       status: () => ({
         startedAt: started.toISOString(),
         pid: process.pid,
@@ -181,6 +202,7 @@ export class Worker {
       }),
     });
     worker = new Worker(role, config, logger, objects, multipart, s3Listeners, adminServer);
+    worker.clusterRuntime = clusterRuntime;
     const host = config.string('strata.worker.bind.host');
     for (const { server, port } of s3Listeners) {
       server.on('connection', (s: Socket) => {
@@ -191,6 +213,7 @@ export class Worker {
     }
     if (adminServer) await listen(adminServer, config.int('strata.worker.web.port'), host);
     if (role === 'primary') await worker.forkChildren(eventLoops(config));
+    if (role !== 'child') await clusterRuntime.join();
     history?.start();
     worker.history = history;
     worker.ready = true;
@@ -229,6 +252,7 @@ export class Worker {
   async stop(graceMs = 10_000): Promise<void> {
     this.ready = false;
     this.stopping = true;
+    if (this.role !== 'child') await this.clusterRuntime?.leave();
     const children = this.role === 'primary' ? stopChildren(graceMs) : Promise.resolve();
     const servers = [...this.s3Listeners.map((l) => l.server), this.adminServer].filter((s): s is Server => s !== undefined);
     const closed = Promise.all(servers.map(closeServer));
@@ -243,6 +267,7 @@ export class Worker {
     this.multipart.stopCleaner();
     this.history?.stop();
     await this.objects.close();
+    await this.clusterRuntime?.stop();
     if (this.role !== 'child') this.logger.info('worker stopped');
   }
 }
@@ -284,6 +309,7 @@ function createS3Listeners(
   reportFailure: (e: FailureEntry) => void,
   security: Security,
   oidc?: OidcSetup,
+  route?: (r: S3Request, identify: () => Promise<Identity>) => Promise<'answered' | 'local' | 'identified'>,
 ): S3Listener[] {
   const settings: S3Settings = {
     maxMetadataBytes: config.bytes('strata.worker.s3.header.metadata.max.size'),
@@ -305,6 +331,7 @@ function createS3Listeners(
       maxHeaders: config.int('strata.worker.s3.max.headers.count'),
       bodyIdleMs: config.durationMs('strata.worker.s3.body.idle.timeout'),
     },
+    route,
     onFinished: (done) => {
       metrics.observe(done.action, done.status, done.seconds, done.bytesIn, done.bytesOut);
       const failure = failureOf(done);

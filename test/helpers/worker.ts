@@ -49,12 +49,14 @@ export interface StartOptions {
   embedded?: boolean;
   /** Keep the work folder after stop. */
   keep?: boolean;
+  /** The S3 port (a cluster's static member list names it before the worker starts). */
+  s3Port?: number;
 }
 
 export async function startWorker(opts: StartOptions = {}): Promise<RunningWorker> {
   const workDir = opts.workDir ?? mkdtempSync(join(tmpdir(), 'strata-test-'));
   const rootUfs = join(workDir, 'buckets');
-  const s3Port = await freePort();
+  const s3Port = opts.s3Port ?? (await freePort());
   const webPort = await freePort();
   const conf: Record<string, string> = {
     'strata.work.dir': workDir,

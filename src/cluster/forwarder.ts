@@ -1,0 +1,258 @@
+// Cluster routing in the S3 request path: an object request (the key on the ring is `/bucket/key`)
+// that another worker owns is proxied to it (streamed both ways, pooled keep-alive connections)
+// or answered with a 307 to it. Bucket-level requests are served by the receiving worker.
+// A request carrying a valid forwarding marker is served here and never forwarded again.
+import type { IncomingHttpHeaders } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import type { Readable } from 'node:stream';
+import { Counter, type Registry } from 'prom-client';
+import { Agent, type Dispatcher } from 'undici';
+import type { Logger } from 'pino';
+import { S3Error } from '../s3/errors.js';
+import { sendError } from '../s3/respond.js';
+import type { Identity } from '../s3/auth/simple.js';
+import type { S3Request } from '../s3/handler.js';
+import type { ClusterView } from './clusterView.js';
+import type { Member } from './membership.js';
+import { FORWARD_HEADER, REDIRECT_PARAM, signForward, signRedirect, verifyForward, verifyRedirect } from './signing.js';
+
+export interface ForwarderOptions {
+  view: ClusterView;
+  secret: Buffer;
+  /** true: 307 to the owner (strata.worker.s3.redirect.enabled); false: proxy. */
+  redirect: boolean;
+  /** Redirect mode: do not send clients to an owner membership knows to be dead. */
+  redirectHealthCheck: boolean;
+  connectTimeoutMs: number;
+  /** Worker-to-worker HTTPS (strata.cluster.tls.enabled), with this CA bundle (PEM) when given. */
+  tls?: { ca?: Buffer };
+  registry: Registry;
+  logger: Logger;
+  /** Called before a request is served here: reads the mount table again when it lacks the bucket. */
+  beforeLocal?: (bucket: string) => Promise<void>;
+}
+
+export type Routed = 'answered' | 'local' | 'identified';
+
+/** Hop-by-hop headers (RFC 9110 7.6.1) and what the proxy sets itself. */
+const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'expect', FORWARD_HEADER]);
+
+export class Forwarder {
+  private readonly agent: Agent;
+  /** Proxied requests in flight by owner id: aborted when their owner leaves the ring (hung, not dead). */
+  private readonly inFlight = new Map<string, Set<Dispatcher.DispatchController>>();
+  private readonly forwarded: Counter<'mode'>;
+  private readonly forwardedIn: Counter;
+
+  constructor(private readonly opts: ForwarderOptions) {
+    this.agent = new Agent({
+      connect: { timeout: opts.connectTimeoutMs, ...(opts.tls?.ca ? { ca: opts.tls.ca } : {}) },
+      keepAliveTimeout: 30_000,
+      connections: 256,
+    });
+    this.forwarded = new Counter({
+      name: 'strata_forwarded_requests_total',
+      help: 'Requests this worker sent on to the owner of the object, by mode (proxy or redirect).',
+      labelNames: ['mode'] as const,
+      registers: [opts.registry],
+    });
+    opts.view.membership.onChange(() => this.abortLeft());
+    this.forwardedIn = new Counter({
+      name: 'strata_forwarded_in_total',
+      help: 'Requests served here for another worker that forwarded them (valid marker).',
+      registers: [opts.registry],
+    });
+  }
+
+  private abortLeft(): void {
+    const members = new Set(this.opts.view.membership.members().map((m) => m.id));
+    for (const [id, controllers] of this.inFlight) {
+      if (members.has(id) && this.opts.view.membership.isAlive(id)) continue;
+      for (const c of controllers) c.abort(new Error(`the owner ${id} left the ring`));
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+
+  /**
+   * Routes one request: 'answered' (proxied or redirected), 'local' (serve it here), or 'identified'
+   * (serve it here as the user of a valid redirect token). A proxied request is authenticated by the
+   * owner (Authorization goes along); a redirect token is issued only to an identified user.
+   */
+  async route(r: S3Request, identify: () => Promise<Identity>): Promise<Routed> {
+    const { req, endpoint } = r;
+    const method = req.method ?? 'GET';
+    const marker = req.headers[FORWARD_HEADER];
+    if (marker !== undefined) {
+      // Refused rather than ignored: an unsigned marker is a misconfigured peer (another secret)
+      // or a forgery, and treating it as a fresh request could bounce it between workers.
+      if (typeof marker !== 'string' || !verifyForward(this.opts.secret, marker, method, req.url ?? '/')) {
+        throw new S3Error('AccessDenied', 'The request carries an invalid cluster forwarding marker (is strata.cluster.secret the same on every worker?).');
+      }
+      this.forwardedIn.inc();
+      r.log.note = 'forwarded-in';
+      await this.local(endpoint.bucket);
+      return 'local';
+    }
+    const path = `/${endpoint.bucket}/${endpoint.key}`;
+    const token = endpoint.query[REDIRECT_PARAM];
+    if (token !== undefined) {
+      const user = verifyRedirect(this.opts.secret, token, method, path);
+      if (!user) throw new S3Error('AccessDenied', 'The redirect token is invalid or expired; send the request again to any worker.');
+      delete endpoint.query[REDIRECT_PARAM];
+      r.identity = { user, via: 'redirect-token' };
+      await this.local(endpoint.bucket);
+      return 'identified';
+    }
+    const { view } = this.opts;
+    if (endpoint.key === '' || !view.clustered) {
+      await this.local(endpoint.bucket);
+      return 'local';
+    }
+    // Proxying always follows liveness (the proxy would fail on a dead owner); redirecting does
+    // when the health check is on.
+    const target = view.serverOf(path, !this.opts.redirect || this.opts.redirectHealthCheck);
+    if (!target || view.isSelf(target)) {
+      await this.local(endpoint.bucket);
+      return 'local';
+    }
+    if (this.opts.redirect) {
+      r.identity = await identify();
+      this.redirectTo(r, target, path);
+    } else {
+      await this.proxyTo(r, target);
+    }
+    return 'answered';
+  }
+
+  private async local(bucket: string): Promise<void> {
+    if (bucket) await this.opts.beforeLocal?.(bucket);
+  }
+
+  private redirectTo(r: S3Request, target: Member, path: string): void {
+    const secure = (r.req.socket as TLSSocket).encrypted === true && target.httpsAddress !== undefined;
+    const address = secure ? target.httpsAddress! : target.address;
+    // Path style, so that the owner's Host (an address) still names the bucket.
+    const original = r.req.url ?? '/';
+    const q = original.indexOf('?');
+    const pathPart = `/${encodeS3Path(r.endpoint.bucket)}/${encodeS3Path(r.endpoint.key)}`;
+    const query = q < 0 ? '' : original.slice(q + 1);
+    const token = signRedirect(this.opts.secret, r.req.method ?? 'GET', path, r.identity.user);
+    const location = `${secure ? 'https' : 'http'}://${address}${pathPart}?${query ? `${query}&` : ''}${REDIRECT_PARAM}=${encodeURIComponent(token)}`;
+    this.forwarded.inc({ mode: 'redirect' });
+    r.log.note = `redirect ${target.id}`;
+    // Sent here rather than thrown: a redirect is an answer, not a failure to log.
+    sendError(r, new S3Error('TemporaryRedirect', `Please re-send this request to the worker that owns the object: ${address}.`, {
+      fields: { Endpoint: address, Bucket: r.endpoint.bucket },
+      headers: { Location: location },
+    }));
+  }
+
+  private track(id: string, c: Dispatcher.DispatchController): void {
+    let set = this.inFlight.get(id);
+    if (!set) this.inFlight.set(id, (set = new Set()));
+    set.add(c);
+  }
+
+  private untrack(id: string, c: Dispatcher.DispatchController): void {
+    const set = this.inFlight.get(id);
+    if (!set) return;
+    set.delete(c);
+    if (set.size === 0) this.inFlight.delete(id);
+  }
+
+  /**
+   * Streams the request to the owner and its answer back through undici's dispatch handler: each
+   * chunk of the answer is written to the client as it arrives, and the owner's connection is paused
+   * while the client's socket is full (no intermediate stream: a proxied byte costs one copy).
+   */
+  private proxyTo(r: S3Request, target: Member): Promise<void> {
+    const { req, res } = r;
+    const tls = this.opts.tls !== undefined;
+    const origin = tls ? `https://${target.httpsAddress ?? target.address}` : `http://${target.address}`;
+    const method = req.method ?? 'GET';
+    const url = req.url ?? '/';
+    const headers = forwardHeaders(req.rawHeaders, req.headers);
+    headers.push(FORWARD_HEADER, signForward(this.opts.secret, method, url));
+    const hasBody = (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') || req.headers['transfer-encoding'] !== undefined;
+    // undici sends async iterables (its types list only streams).
+    const body = hasBody ? (chunksOf(req) as unknown as Readable) : undefined;
+    this.forwarded.inc({ mode: 'proxy' });
+    r.log.note = `proxy ${target.id}`;
+    return new Promise<void>((resolve, reject) => {
+      let controller: Dispatcher.DispatchController | undefined;
+      let started = false;
+      const onDrain = () => controller?.resume();
+      const onClose = () => {
+        if (!res.writableFinished) controller?.abort(new Error('the client went away'));
+      };
+      const done = () => {
+        res.off('drain', onDrain);
+        res.off('close', onClose);
+        if (controller) this.untrack(target.id, controller);
+      };
+      res.on('close', onClose);
+      res.on('drain', onDrain);
+      this.agent.dispatch({ origin, path: url, method, headers, body }, {
+        onRequestStart: (c) => {
+          controller = c;
+          this.track(target.id, c);
+          if (res.destroyed) c.abort(new Error('the client went away'));
+        },
+        onResponseStart: (_c, status, answer) => {
+          if (status < 200) return;
+          started = true;
+          const out: Record<string, string | string[]> = {};
+          for (const [k, v] of Object.entries(answer)) if (v !== undefined && !HOP.has(k)) out[k] = v;
+          res.writeHead(status, out);
+        },
+        onResponseData: (c, chunk) => {
+          if (!res.write(chunk)) c.pause();
+        },
+        onResponseEnd: () => {
+          done();
+          res.end();
+          resolve();
+        },
+        onResponseError: (_c, e) => {
+          done();
+          if (started || res.destroyed) {
+            // The client or the owner went away mid-answer: nothing more can be said.
+            res.destroy();
+            resolve();
+            return;
+          }
+          this.opts.logger.warn({ err: e.message, owner: target.id, requestId: r.requestId }, 'forwarding to the owner failed');
+          reject(new S3Error('SlowDown', `The worker that owns this object (${target.address}) cannot be reached now; retry shortly.`, { headers: { 'Retry-After': '1' } }));
+        },
+      });
+    });
+  }
+}
+
+/**
+ * The request body as an async iterable: undici destroys a stream body it has sent, and destroying
+ * an IncomingMessage closes the client's connection (kept alive for its next request).
+ */
+async function* chunksOf(req: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  for await (const chunk of req) yield chunk;
+}
+
+/** The client's headers as a flat list (order, case and duplicates kept), hop-by-hop ones removed. */
+function forwardHeaders(raw: string[], parsed: IncomingHttpHeaders): string[] {
+  const named = new Set((String(parsed.connection ?? '')).toLowerCase().split(',').map((s) => s.trim()).filter(Boolean));
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i].toLowerCase();
+    if (HOP.has(name) || named.has(name)) continue;
+    out.push(raw[i], raw[i + 1]);
+  }
+  return out;
+}
+
+/** A key or bucket in a URL path: every byte but unreserved ones and '/' percent-encoded. */
+export function encodeS3Path(s: string): string {
+  return encodeURIComponent(s).replace(/%2F/g, '/').replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}

@@ -1,0 +1,53 @@
+// What workers sign with the cluster secret:
+// - the marker of a forwarded request (`x-strata-forwarded: <time>.<hmac>` over method, request
+//   target and time): the owner serves such a request itself and never forwards it again;
+// - the token of a redirect (`x-strata-redirect=<expiry>.<user>.<hmac>` in the Location's query,
+//   over method, object path, user and expiry): clients drop Authorization when they follow a
+//   redirect to another host or port, so the token tells the owner who the original user was.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+export const FORWARD_HEADER = 'x-strata-forwarded';
+export const REDIRECT_PARAM = 'x-strata-redirect';
+/** Clock difference tolerated between workers for the marker. */
+export const MARKER_WINDOW_S = 300;
+/** Lifetime of a redirect token: the client follows the 307 at once. */
+export const REDIRECT_TOKEN_TTL_S = 60;
+
+function mac(secret: Buffer, ...parts: string[]): string {
+  return createHmac('sha256', secret).update(parts.join('\n')).digest('base64url');
+}
+
+function same(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+export function signForward(secret: Buffer, method: string, target: string, nowS = Math.floor(Date.now() / 1000)): string {
+  return `${nowS}.${mac(secret, 'forward', method.toUpperCase(), target, String(nowS))}`;
+}
+
+export function verifyForward(secret: Buffer, marker: string, method: string, target: string, nowS = Math.floor(Date.now() / 1000)): boolean {
+  const dot = marker.indexOf('.');
+  if (dot <= 0) return false;
+  const time = Number(marker.slice(0, dot));
+  if (!Number.isInteger(time) || Math.abs(nowS - time) > MARKER_WINDOW_S) return false;
+  return same(marker.slice(dot + 1), mac(secret, 'forward', method.toUpperCase(), target, String(time)));
+}
+
+/** `path` is the decoded `/bucket/key` (robust to how a client re-encodes the Location). */
+export function signRedirect(secret: Buffer, method: string, path: string, user: string, nowS = Math.floor(Date.now() / 1000)): string {
+  const expiry = nowS + REDIRECT_TOKEN_TTL_S;
+  const u = Buffer.from(user, 'utf8').toString('base64url');
+  return `${expiry}.${u}.${mac(secret, 'redirect', method.toUpperCase(), path, user, String(expiry))}`;
+}
+
+/** The user a valid, unexpired token names, or undefined. */
+export function verifyRedirect(secret: Buffer, token: string, method: string, path: string, nowS = Math.floor(Date.now() / 1000)): string | undefined {
+  const parts = token.split('.');
+  if (parts.length !== 3) return undefined;
+  const expiry = Number(parts[0]);
+  if (!Number.isInteger(expiry) || expiry < nowS) return undefined;
+  const user = Buffer.from(parts[1], 'base64url').toString('utf8');
+  return same(parts[2], mac(secret, 'redirect', method.toUpperCase(), path, user, String(expiry))) ? user : undefined;
+}
