@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests and benchmarks use, when they are missing:
 # Debian's AWS CLI and boto3 (real clients), nginx and wrk (benchmark anchors), etcd (cluster tests),
-# chromium (the status page's browser test, driven by playwright-core).
+# chromium (the status page's browser test, driven by playwright-core), s3cmd and rclone (more
+# clients verified in SIGV4 mode).
 set -euo pipefail
 need=()
 [ -x /usr/bin/aws ] || need+=(awscli)
@@ -10,6 +11,8 @@ need=()
 [ -x /usr/bin/wrk ] || need+=(wrk)
 command -v etcd >/dev/null 2>&1 || need+=(etcd-server)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+[ -x /usr/bin/s3cmd ] || need+=(s3cmd)
+[ -x /usr/bin/rclone ] || need+=(rclone)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing Debian packages: ${need[*]}"
   SUDO=""

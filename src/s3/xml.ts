@@ -25,7 +25,10 @@ const parser = new XMLParser({
   parseTagValue: false,
   trimValues: false,
   processEntities: true,
-  htmlEntities: false,
+  // XML's five named entities, and numeric character references (`&#34;`, `&#x22;`), which Go's
+  // encoding/xml (rclone, minio clients) writes for every quote of an ETag. No HTML entities.
+  // (The typings say boolean; fast-xml-parser 5 takes a map of the named entities to decode.)
+  htmlEntities: { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" } as unknown as boolean,
   removeNSPrefix: true,
   isArray: (name) => REPEATED.has(name),
 });
