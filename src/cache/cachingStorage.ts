@@ -9,7 +9,7 @@
 // Writes are CACHE_THROUGH: the under-storage first, then the cached status and pages follow.
 import { Readable, type Writable } from 'node:stream';
 import { StorageError } from '../ufs/errors.js';
-import type { SendableBody } from '../ufs/fileBody.js';
+import { drained, type SendableBody } from '../ufs/fileBody.js';
 import type {
   BodySource, ByteRange, ChangeCheck, ListPage, ListRequest, ObjectMeta, ObjectRead, ObjectStatus, PartInfo, UnderStorage, UploadInfo, WrittenObject,
 } from '../ufs/ufs.js';
@@ -559,17 +559,3 @@ class PagedBody extends Readable implements SendableBody {
   }
 }
 
-function drained(out: Writable): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onDrain = () => {
-      out.off('close', onClose);
-      resolve();
-    };
-    const onClose = () => {
-      out.off('drain', onDrain);
-      reject(new Error('the client went away'));
-    };
-    out.once('drain', onDrain);
-    out.once('close', onClose);
-  });
-}

@@ -94,7 +94,8 @@ export class FileRangeBody extends Readable implements SendableBody {
   }
 }
 
-function drained(out: Writable): Promise<void> {
+/** Resolves when `out` can take more; rejects when it closed first (the client went away). */
+export function drained(out: Writable): Promise<void> {
   return new Promise((resolve, reject) => {
     const onDrain = () => {
       out.off('close', onClose);
