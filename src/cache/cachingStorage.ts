@@ -23,6 +23,11 @@ export interface CachingOptions {
   syncIntervalMs: number;
   /** Pages fetched ahead of a sequential read. */
   prefetchPages: number;
+  /**
+   * Keep listings for the sync interval. Off in a cluster: a write goes to its key's owner, and a
+   * listing served by another worker must see it at once (docs/cache.md).
+   */
+  cacheListings?: boolean;
   /** Cached status or listing served because the under-storage could not be reached. */
   onStale?: (op: string, key: string, e: unknown) => void;
 }
@@ -321,6 +326,7 @@ export class CachingStorage implements UnderStorage {
   }
 
   async list(request: ListRequest): Promise<ListPage> {
+    if (this.o.cacheListings === false) return this.inner.list(request);
     const id = JSON.stringify([request.prefix, request.delimiter, request.after, request.maxKeys]);
     const c = this.lists.get(id);
     if (c && this.fresh(c.at)) return c.page;

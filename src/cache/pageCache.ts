@@ -24,6 +24,8 @@ export interface PageCacheSettings {
   memoryBytes: number;
   syncIntervalMs: number;
   asyncRestore: boolean;
+  /** Listings kept for the sync interval (not in a cluster). */
+  cacheListings: boolean;
 }
 
 export type CacheRole = 'single' | 'primary' | 'child';
@@ -120,6 +122,7 @@ export class PageCache {
       pages: this.pages,
       syncIntervalMs: this.settings.syncIntervalMs,
       prefetchPages: this.settings.prefetchPages,
+      cacheListings: this.settings.cacheListings,
       onStale: (op, key, e) => {
         this.metrics.stale.inc({ op });
         warn(`stale:${bucket}`, { bucket, key, op, err: (e as Error)?.message }, 'under-storage unreachable; serving cached metadata');

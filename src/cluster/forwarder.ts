@@ -8,7 +8,8 @@ import type { Readable } from 'node:stream';
 import { Counter, type Registry } from 'prom-client';
 import { Agent, type Dispatcher } from 'undici';
 import type { Logger } from 'pino';
-import { S3Error } from '../s3/errors.js';
+import { ERROR_TABLE, S3Error, type S3ErrorCode } from '../s3/errors.js';
+import type { WriteConditions } from '../objects/conditions.js';
 import { sendError } from '../s3/respond.js';
 import type { Identity } from '../s3/auth/simple.js';
 import type { S3Request } from '../s3/handler.js';
@@ -125,6 +126,47 @@ export class Forwarder {
       await this.proxyTo(r, target);
     }
     return 'answered';
+  }
+
+  /** True when another worker serves `/bucket/key` now (ClusterPeers, for DeleteObjects). */
+  ownedElsewhere(bucket: string, key: string): boolean {
+    const { view } = this.opts;
+    if (!view.clustered) return false;
+    const target = view.serverOf(`/${bucket}/${key}`, true);
+    return target !== undefined && !view.isSelf(target);
+  }
+
+  /**
+   * DeleteObject on the worker that serves the key, as `user`: a redirect token says who (the owner
+   * trusts it as it trusts a followed 307), the conditions go as DeleteObject's headers.
+   */
+  async deleteOnOwner(bucket: string, key: string, user: string, conditions: WriteConditions): Promise<void> {
+    const path = `/${bucket}/${key}`;
+    const target = this.opts.view.serverOf(path, true);
+    if (!target) throw new S3Error('SlowDown', 'No worker serves this key now; retry shortly.');
+    const tls = this.opts.tls !== undefined;
+    const origin = tls ? `https://${target.httpsAddress ?? target.address}` : `http://${target.address}`;
+    const token = signRedirect(this.opts.secret, 'DELETE', path, user);
+    const headers: Record<string, string> = {};
+    if (conditions.ifMatch !== undefined) headers['if-match'] = conditions.ifMatch;
+    if (conditions.ifMatchLastModified) headers['x-amz-if-match-last-modified-time'] = conditions.ifMatchLastModified.toUTCString();
+    if (conditions.ifMatchSize !== undefined) headers['x-amz-if-match-size'] = String(conditions.ifMatchSize);
+    this.forwarded.inc({ mode: 'proxy' });
+    let answer: Dispatcher.ResponseData;
+    try {
+      answer = await this.agent.request({
+        origin, method: 'DELETE', headers,
+        path: `/${encodeS3Path(bucket)}/${encodeS3Path(key)}?${REDIRECT_PARAM}=${encodeURIComponent(token)}`,
+      });
+    } catch (e) {
+      this.opts.logger.warn({ err: (e as Error).message, owner: target.id }, 'deleting on the owner failed');
+      throw new S3Error('SlowDown', `The worker that owns this object (${target.address}) cannot be reached now; retry shortly.`);
+    }
+    const text = await answer.body.text();
+    if (answer.statusCode < 300) return;
+    const code = /<Code>([^<]*)<\/Code>/.exec(text)?.[1] ?? '';
+    const message = /<Message>([^<]*)<\/Message>/.exec(text)?.[1];
+    throw new S3Error(Object.hasOwn(ERROR_TABLE, code) ? (code as S3ErrorCode) : 'InternalError', message);
   }
 
   private async local(bucket: string): Promise<void> {

@@ -34,5 +34,7 @@ export function pageCacheSettings(config: Config): PageCacheSettings {
     memoryBytes: config.bytes(`${P}memory.size`),
     syncIntervalMs: config.durationMs('strata.user.file.metadata.sync.interval'),
     asyncRestore: config.bool(`${P}async.restore.enabled`),
+    // In a cluster, listings are not cached: any worker must list what an owner just wrote.
+    cacheListings: config.string('strata.worker.membership.manager.type') !== 'ETCD' && config.list('strata.worker.membership.static.workers').length === 0,
   };
 }

@@ -19,7 +19,7 @@ import { buildActionTable } from '../actions/index.js';
 import { PageCache } from '../cache/pageCache.js';
 import { pageCacheSettings } from './cacheSettings.js';
 import { ClusterRuntime } from '../cluster/runtime.js';
-import type { S3Settings } from '../actions/shared/services.js';
+import type { ClusterPeers, S3Settings } from '../actions/shared/services.js';
 import { createAdminServer } from '../metrics/adminServer.js';
 import { Metrics } from '../metrics/metrics.js';
 import { failureOf, type FailureEntry, RecentErrors, StatusHistory } from '../metrics/status.js';
@@ -172,7 +172,7 @@ export class Worker {
     }
     const forwarder = clusterRuntime.forwarder;
     const route = forwarder ? (r: S3Request, identify: () => Promise<Identity>) => forwarder.route(r, identify) : undefined;
-    const s3Listeners = role === 'primary' ? [] : createS3Listeners(config, logger, objects, multipart, metrics, reportFailure, security, oidc, route);
+    const s3Listeners = role === 'primary' ? [] : createS3Listeners(config, logger, objects, multipart, metrics, reportFailure, security, oidc, route, forwarder);
 
     let worker: Worker | undefined;
     const aggregator = role === 'primary' ? new AggregatorRegistry() : undefined;
@@ -310,6 +310,7 @@ function createS3Listeners(
   security: Security,
   oidc?: OidcSetup,
   route?: (r: S3Request, identify: () => Promise<Identity>) => Promise<'answered' | 'local' | 'identified'>,
+  cluster?: ClusterPeers,
 ): S3Listener[] {
   const settings: S3Settings = {
     maxMetadataBytes: config.bytes('strata.worker.s3.header.metadata.max.size'),
@@ -319,7 +320,7 @@ function createS3Listeners(
     maxXmlBytes: 4 * 1024 * 1024,
   };
   const handler = createS3Handler({
-    actions: buildActionTable({ objects, multipart, settings, sts: oidc?.sts }),
+    actions: buildActionTable({ objects, multipart, settings, sts: oidc?.sts, cluster }),
     logger,
     accessLogging: config.bool('strata.worker.s3.access.logging.enabled'),
     onlyHttps: config.bool('strata.worker.s3.only.https.access'),

@@ -3,7 +3,7 @@
 // are streamed to it and counted; bucket-level requests are served where they land.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
+import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
 import { Etcd3 } from 'etcd3';
 import { addressOf, type Cluster, counter, keysByOwner, ringOf, startCluster } from '../helpers/cluster.js';
 import { type RunningEtcd, startEtcd } from '../helpers/etcd.js';
@@ -101,6 +101,25 @@ describe('cluster, proxy mode', () => {
       assert.equal((await s3Error(c.send(new HeadObjectCommand({ Bucket: 'data', Key: key })))).status, 404);
       const list = await c.send(new ListObjectsV2Command({ Bucket: 'data', Prefix: 'rw/' }));
       assert.equal(list.KeyCount ?? 0, 0);
+    }
+  });
+
+  it('listings through any worker see writes at once, and DeleteObjects through a non-owner empties the owner\'s cache', async () => {
+    const keys = Array.from({ length: 12 }, (_, i) => `multi/k${i}`);
+    // Listed first everywhere (a worker that cached listings would keep this empty answer).
+    for (const c of clients) assert.equal((await c.send(new ListObjectsV2Command({ Bucket: 'data', Prefix: 'multi/' }))).KeyCount ?? 0, 0);
+    for (const [i, key] of keys.entries()) await clients[i % 3].send(new PutObjectCommand({ Bucket: 'data', Key: key, Body: `body ${i}` }));
+    for (const c of clients) assert.equal((await c.send(new ListObjectsV2Command({ Bucket: 'data', Prefix: 'multi/' }))).KeyCount, keys.length);
+    // Read through every worker: each owner now has status and pages of its keys cached.
+    for (const c of clients) for (const key of keys) await bodyOf(await c.send(new GetObjectCommand({ Bucket: 'data', Key: key })));
+    const before = await Promise.all(cluster.workers.map((w) => counter(w, 'strata_forwarded_requests_total', 'mode="proxy"')));
+    const deleted = await clients[0].send(new DeleteObjectsCommand({ Bucket: 'data', Delete: { Objects: keys.map((Key) => ({ Key })) } }));
+    assert.equal(deleted.Deleted?.length, keys.length, JSON.stringify(deleted.Errors));
+    const after = await Promise.all(cluster.workers.map((w) => counter(w, 'strata_forwarded_requests_total', 'mode="proxy"')));
+    assert.ok(after[0] > before[0], 'keys owned by others were deleted by their owners');
+    for (const c of clients) {
+      for (const key of keys) assert.equal((await s3Error(c.send(new GetObjectCommand({ Bucket: 'data', Key: key })))).status, 404, key);
+      assert.equal((await c.send(new ListObjectsV2Command({ Bucket: 'data', Prefix: 'multi/' }))).KeyCount ?? 0, 0);
     }
   });
 

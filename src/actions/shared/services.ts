@@ -1,4 +1,5 @@
 // What actions are given: the object service and the S3 settings from configuration.
+import type { WriteConditions } from '../../objects/conditions.js';
 import type { MultipartService } from '../../objects/multipart.js';
 import type { ObjectService } from '../../objects/objectService.js';
 import type { OidcVerifier } from '../../s3/auth/oidc.js';
@@ -21,6 +22,16 @@ export interface Services {
   settings: S3Settings;
   /** STS AssumeRoleWithWebIdentity: present in OIDC mode only. */
   sts?: StsService;
+  /** In a cluster: the owners of keys that a bucket-level request (DeleteObjects) changes. */
+  cluster?: ClusterPeers;
+}
+
+/** What a bucket-level action needs of the cluster to change keys that other workers own. */
+export interface ClusterPeers {
+  /** True when another worker serves `/bucket/key` now (its caches are the ones to keep right). */
+  ownedElsewhere(bucket: string, key: string): boolean;
+  /** DeleteObject of the key on the worker that serves it, acting as `user`; throws its S3 error. */
+  deleteOnOwner(bucket: string, key: string, user: string, conditions: WriteConditions): Promise<void>;
 }
 
 export interface StsService {
