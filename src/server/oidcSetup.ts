@@ -15,7 +15,8 @@ export interface OidcSetup {
 }
 
 /** Undefined unless strata.security.authentication.type=OIDC; throws on an incomplete OIDC configuration. */
-export async function oidcSetup(config: Config, workDir: string, signed?: Authenticator): Promise<OidcSetup | undefined> {
+/** `clusterSecret`: the secret the cluster runtime settled on (etcd's in ETCD mode), so every worker knows the credentials. */
+export async function oidcSetup(config: Config, workDir: string, signed?: Authenticator, clusterSecret?: Buffer): Promise<OidcSetup | undefined> {
   if (config.string('strata.security.authentication.type') !== 'OIDC') return undefined;
   const oidc = new OidcVerifier({
     issuer: config.string('strata.security.oidc.issuer'),
@@ -30,7 +31,7 @@ export async function oidcSetup(config: Config, workDir: string, signed?: Authen
   const seconds = (key: string) => Math.floor(config.durationMs(key) / 1000);
   const sts: StsService = {
     oidc,
-    credentials: new TemporaryCredentials(await loadClusterSecret(config.string('strata.cluster.secret'), workDir)),
+    credentials: new TemporaryCredentials(clusterSecret ?? (await loadClusterSecret(config.string('strata.cluster.secret'), workDir))),
     defaultSeconds: seconds('strata.security.sts.duration.default'),
     minSeconds: seconds('strata.security.sts.duration.min'),
     maxSeconds: seconds('strata.security.sts.duration.max'),

@@ -165,7 +165,7 @@ export class Worker {
     const security = securityOf(config, logger);
     // OIDC: Bearer tokens and STS in front of the SigV4 verifier, whose chain learns the temporary
     // credentials. Made in every process (the primary too: it makes the cluster secret file before forking).
-    const oidc = await oidcSetup(config, workDir, security.authenticate);
+    const oidc = await oidcSetup(config, workDir, security.authenticate, clusterRuntime.secret);
     if (oidc) {
       security.credentials.add(oidc.sts.credentials);
       security.authenticate = oidc.authenticate;
