@@ -71,10 +71,19 @@ export async function ringOf(w: RunningWorker, path?: string): Promise<RingView>
   return (await r.json()) as RingView;
 }
 
-/** Waits until every given worker's ring has `n` members. */
+/**
+ * Waits until every given worker's ring has `n` live members: from /api/v1/ring, or, when the admin
+ * API is closed (SIGV4/OIDC modes), from the open /metrics gauge strata_ring_members.
+ */
 export async function waitForMembers(workers: RunningWorker[], n: number, timeoutMs = 15_000): Promise<void> {
   await waitFor(async () => {
-    for (const w of workers) if ((await ringOf(w)).members.filter((m) => m.alive).length !== n) return false;
+    for (const w of workers) {
+      const r = await fetch(`${w.adminUrl}/api/v1/ring`);
+      const alive = r.status === 401 || r.status === 403
+        ? await counter(w, 'strata_ring_members')
+        : ((await r.json()) as RingView).members.filter((m) => m.alive).length;
+      if (alive !== n) return false;
+    }
     return true;
   }, timeoutMs, () => `the workers' rings did not reach ${n} members`);
 }
