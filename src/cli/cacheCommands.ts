@@ -1,6 +1,7 @@
 // strata cache stats | free | load: the page cache of a running worker, through its admin API.
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
+import type { LoadProgress } from '../cache/cacheLoad.js';
 
 type Admin = (method: string, path: string, body?: unknown) => Promise<Record<string, unknown>>;
 
@@ -20,18 +21,8 @@ interface Stats {
   restore: { state: string; pages: number; bytes: number; dropped: number; seconds: number };
 }
 
-interface Progress {
-  phase: 'listing' | 'loading' | 'done' | 'error';
-  files: number;
-  bytes: number;
-  totalFiles: number;
-  totalBytes: number;
-  failed: number;
-  seconds: number;
-  errors: string[];
-  message?: string;
-  error?: string;
-}
+/** A line of `POST /api/v1/cache/load`'s answer: the loader's progress, or an error that ended it. */
+type Progress = Omit<LoadProgress, 'phase'> & { phase: LoadProgress['phase'] | 'error'; message?: string; error?: string };
 
 export function bytesText(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
