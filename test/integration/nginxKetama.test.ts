@@ -2,17 +2,13 @@
 // renderNginxUpstream, in front of five tiny HTTP servers that answer their own id.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { Agent, createServer, request, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { buildRing, type RingMember } from '../../src/cluster/ring.js';
 import { renderNginxUpstream } from '../../src/cluster/nginxConfig.js';
-import { freePort, waitFor } from '../helpers/worker.js';
+import { NGINX, type RunningNginx, startNginx } from '../helpers/nginx.js';
+import { freePort } from '../helpers/worker.js';
 
-const NGINX = '/usr/sbin/nginx';
-const NOBODY = 65534;
 const REQUESTS = 3000;
 
 /** Deterministic pseudo-random numbers (mulberry32), so a failure can be replayed. */
@@ -84,8 +80,7 @@ function get(agent: Agent, port: number, path: string): Promise<{ status: number
 test('nginx hash $uri consistent sends every path to the server buildRing(NGINX_KETAMA) names', { skip: !existsSync(NGINX) && 'no /usr/sbin/nginx (scripts/install-test-deps.sh)' }, async (t) => {
   const servers: Server[] = [];
   const members: RingMember[] = [];
-  let nginx: ChildProcess | undefined;
-  const dir = mkdtempSync(join(tmpdir(), 'strata-nginx-ketama-'));
+  let nginx: RunningNginx | undefined;
   const agent = new Agent({ keepAlive: true, maxSockets: 8 });
   try {
     for (let i = 0; i < 5; i++) {
@@ -100,48 +95,7 @@ test('nginx hash $uri consistent sends every path to the server buildRing(NGINX_
     const port = await freePort();
     const snippet = renderNginxUpstream([...members].reverse(), { listen: `127.0.0.1:${port}`, keepalive: 8 });
     t.diagnostic(`upstream: ${snippet.split('\n').filter((l) => /^ {4}(server|hash) /.test(l)).map((l) => l.trim()).join(' ')}`);
-    for (const d of ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(dir, d));
-    writeFileSync(
-      join(dir, 'nginx.conf'),
-      `daemon off;
-master_process on;
-worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 256; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/client_body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-${snippet}
-}
-`,
-    );
-    // Not as root: as any user, in its own folder (-p, -e: Debian's build would otherwise open /var/log/nginx).
-    const asRoot = process.getuid?.() === 0;
-    if (asRoot) {
-      for (const p of ['', 'nginx.conf', 'client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) chownSync(join(dir, p), NOBODY, NOBODY);
-    }
-    let output = '';
-    nginx = spawn(NGINX, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true, // its own process group: the master and its worker stop together
-      ...(asRoot ? { uid: NOBODY, gid: NOBODY } : {}),
-    });
-    nginx.stdout!.on('data', (d) => (output += d));
-    nginx.stderr!.on('data', (d) => (output += d));
-    const started = nginx;
-    await waitFor(
-      async () => {
-        if (started.exitCode !== null) throw new Error(`nginx exited (${started.exitCode}): ${output}${readLog(dir)}`);
-        return get(agent, port, '/ready').then(() => true, () => false);
-      },
-      10_000,
-      () => `nginx did not answer within 10 s: ${output}${readLog(dir)}`,
-    );
+    nginx = await startNginx(port, snippet);
 
     const ring = buildRing(members, { algorithm: 'NGINX_KETAMA', virtualNodes: 0 });
     const rnd = random(0x5eed5);
@@ -168,30 +122,8 @@ ${snippet}
     assert.equal(counts.size, members.length, 'every server got some paths');
   } finally {
     agent.destroy();
-    if (nginx?.pid !== undefined && nginx.exitCode === null) {
-      const exited = new Promise((r) => nginx!.once('exit', r));
-      try {
-        process.kill(-nginx.pid, 'SIGTERM');
-      } catch {
-        /* gone */
-      }
-      const timer = setTimeout(() => {
-        try {
-          process.kill(-nginx!.pid!, 'SIGKILL');
-        } catch {
-          /* gone */
-        }
-      }, 5000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await nginx?.stop();
     for (const s of servers) s.closeAllConnections();
     await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-    rmSync(dir, { recursive: true, force: true });
   }
 });
-
-function readLog(dir: string): string {
-  const f = join(dir, 'error.log');
-  return existsSync(f) ? `\n${readFileSync(f, 'utf8')}` : '';
-}
