@@ -1,15 +1,17 @@
 // GetObject: stream an object, or the byte range asked for, with S3's headers.
 import { pipeline } from 'node:stream/promises';
+import { HELD_HEADER, VERSION_HEADER } from '../cluster/proxyCache.js';
 import type { S3Request } from '../s3/handler.js';
-import { checkReadConditions, parseRange } from '../s3/respond.js';
+import { checkReadConditions, parseRange, sendEmpty } from '../s3/respond.js';
 import { isSendable } from '../ufs/fileBody.js';
 import type { Services } from './shared/services.js';
-import { objectHeaders } from './shared/objectHeaders.js';
+import { readAnswer } from './shared/objectHeaders.js';
 import { header } from './shared/wire.js';
 
 export async function getObject(r: S3Request, svc: Services): Promise<void> {
-  const { bucket, key, query } = r.endpoint;
+  const { bucket, key } = r.endpoint;
   const rangeHeader = header(r, 'range');
+  if (r.forwarded?.heldVersion !== undefined && (await answerHeld(r, svc, r.forwarded.heldVersion, rangeHeader))) return;
   const read = await svc.objects.getObject(bucket, key, (size) => parseRange(rangeHeader, size));
   const { status, range } = read;
   try {
@@ -18,14 +20,10 @@ export async function getObject(r: S3Request, svc: Services): Promise<void> {
     read.body.destroy();
     throw e;
   }
-  const headers = objectHeaders(status, {
-    checksums: !range && header(r, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED',
-    query,
-  });
-  const length = range ? range.end - range.start + 1 : status.size;
-  headers['Content-Length'] = String(length);
-  if (range) headers['Content-Range'] = `bytes ${range.start}-${range.end}/${status.size}`;
-  r.res.writeHead(range ? 206 : 200, headers);
+  const { code, headers, length } = readAnswer(r, status, range);
+  // The worker that forwarded this may keep the bytes, under this version (cluster/proxyCache.ts).
+  if (r.forwarded && !range) headers[VERSION_HEADER] = status.version;
+  r.res.writeHead(code, headers);
   r.log.bytesOut = length;
   if (read.bytes && read.bytes.length === length) {
     r.res.end(read.bytes);
@@ -34,4 +32,18 @@ export async function getObject(r: S3Request, svc: Services): Promise<void> {
   } else {
     await pipeline(read.body, r.res);
   }
+}
+
+/**
+ * The forwarding worker holds `version` of the object: when that is still the current one, the
+ * answer is the headers alone and that worker sends the bytes. False: send them from here.
+ */
+async function answerHeld(r: S3Request, svc: Services, version: string, rangeHeader: string | undefined): Promise<boolean> {
+  const status = await svc.objects.headObject(r.endpoint.bucket, r.endpoint.key);
+  if (status.version !== version) return false;
+  checkReadConditions(r.req.headers, status);
+  const { code, headers, length } = readAnswer(r, status, parseRange(rangeHeader, status.size));
+  r.log.note = 'held by the forwarding worker';
+  sendEmpty(r, code, { ...headers, 'Content-Length': '0', [HELD_HEADER]: String(length) });
+  return true;
 }

@@ -5,7 +5,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Readable } from 'node:stream';
-import { Counter, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import { Agent, type Dispatcher } from 'undici';
 import type { Logger } from 'pino';
 import { ERROR_TABLE, S3Error, type S3ErrorCode } from '../s3/errors.js';
@@ -15,6 +15,7 @@ import type { Identity } from '../s3/auth/simple.js';
 import type { S3Request } from '../s3/handler.js';
 import type { ClusterView } from './clusterView.js';
 import type { Member } from './membership.js';
+import { HELD_HEADER, HELD_VERSION_HEADER, type HeldObject, heldSlice, ProxyCache, VERSION_HEADER } from './proxyCache.js';
 import { FORWARD_HEADER, REDIRECT_PARAM, signForward, signRedirect, verifyForward, verifyRedirect } from './signing.js';
 
 export interface ForwarderOptions {
@@ -27,6 +28,8 @@ export interface ForwarderOptions {
   connectTimeoutMs: number;
   /** Worker-to-worker HTTPS (strata.cluster.tls.enabled), with this CA bundle (PEM) when given. */
   tls?: { ca?: Buffer };
+  /** Proxy mode: bytes of small objects kept here by version (strata.worker.s3.proxy.cache.*); 0 disables. */
+  proxyCache?: { size: number; maxObjectSize: number };
   registry: Registry;
   logger: Logger;
   /** Called before a request is served here: reads the mount table again when it lacks the bucket. */
@@ -35,8 +38,11 @@ export interface ForwarderOptions {
 
 export type Routed = 'answered' | 'local' | 'identified';
 
-/** Hop-by-hop headers (RFC 9110 7.6.1) and what the proxy sets itself. */
-const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'expect', FORWARD_HEADER]);
+/** Hop-by-hop headers (RFC 9110 7.6.1) and the workers' own, which a client can neither send nor see. */
+const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'expect', FORWARD_HEADER, HELD_VERSION_HEADER, HELD_HEADER, VERSION_HEADER]);
+
+/** Query parameters of a GetObject whose answer carries the object's whole bytes (others: partNumber, versionId). */
+const HOLDABLE_QUERY = /^(response-[a-z-]+|x-id)$/;
 
 export class Forwarder {
   private readonly agent: Agent;
@@ -44,6 +50,8 @@ export class Forwarder {
   private readonly inFlight = new Map<string, Set<Dispatcher.DispatchController>>();
   private readonly forwarded: Counter<'mode'>;
   private readonly forwardedIn: Counter;
+  private readonly proxyCache: ProxyCache;
+  private readonly proxyCacheAnswers: Counter<'answer'>;
 
   constructor(private readonly opts: ForwarderOptions) {
     this.agent = new Agent({
@@ -62,6 +70,22 @@ export class Forwarder {
       name: 'strata_forwarded_in_total',
       help: 'Requests served here for another worker that forwarded them (valid marker).',
       registers: [opts.registry],
+    });
+    this.proxyCache = new ProxyCache(opts.proxyCache?.size ?? 0, opts.proxyCache?.maxObjectSize ?? 0);
+    this.proxyCacheAnswers = new Counter({
+      name: 'strata_proxy_cache_answers_total',
+      help: 'Proxied GETs by what the proxy cache did: hit (bytes sent from here, the owner checked the version), fill (kept the bytes the owner sent).',
+      labelNames: ['answer'] as const,
+      registers: [opts.registry],
+    });
+    const cache = this.proxyCache;
+    new Gauge({
+      name: 'strata_proxy_cache_bytes',
+      help: 'Bytes of proxied objects held by this process (strata.worker.s3.proxy.cache.size).',
+      registers: [opts.registry],
+      collect() {
+        this.set(cache.size);
+      },
     });
   }
 
@@ -94,6 +118,8 @@ export class Forwarder {
       }
       this.forwardedIn.inc();
       r.log.note = 'forwarded-in';
+      const held = req.headers[HELD_VERSION_HEADER];
+      r.forwarded = { heldVersion: typeof held === 'string' ? held : undefined };
       await this.local(endpoint.bucket);
       return 'local';
     }
@@ -209,8 +235,10 @@ export class Forwarder {
    * Streams the request to the owner and its answer back through undici's dispatch handler: each
    * chunk of the answer is written to the client as it arrives, and the owner's connection is paused
    * while the client's socket is full (no intermediate stream: a proxied byte costs one copy).
+   * A GET of an object the proxy cache holds asks the owner for the headers alone when that version
+   * is still current, and sends the bytes from here; a whole small object the owner sends is kept.
    */
-  private proxyTo(r: S3Request, target: Member): Promise<void> {
+  private proxyTo(r: S3Request, target: Member, mayHold = true): Promise<void> {
     const { req, res } = r;
     const tls = this.opts.tls !== undefined;
     const origin = tls ? `https://${target.httpsAddress ?? target.address}` : `http://${target.address}`;
@@ -219,6 +247,10 @@ export class Forwarder {
     const headers = forwardHeaders(req.rawHeaders, req.headers);
     headers.push(FORWARD_HEADER, signForward(this.opts.secret, method, url));
     const hasBody = (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') || req.headers['transfer-encoding'] !== undefined;
+    const path = `/${r.endpoint.bucket}/${r.endpoint.key}`;
+    const holdable = this.proxyCache.enabled && !hasBody && method === 'GET' && r.endpoint.action === 'GetObject' && Object.keys(r.endpoint.query).every((q) => HOLDABLE_QUERY.test(q));
+    const held = holdable && mayHold ? this.proxyCache.get(path) : undefined;
+    if (held) headers.push(HELD_VERSION_HEADER, held.version);
     // undici sends async iterables (its types list only streams).
     const body = hasBody ? (chunksOf(req) as unknown as Readable) : undefined;
     this.forwarded.inc({ mode: 'proxy' });
@@ -226,6 +258,10 @@ export class Forwarder {
     return new Promise<void>((resolve, reject) => {
       let controller: Dispatcher.DispatchController | undefined;
       let started = false;
+      /** The whole object being kept as it passes, when it may be. */
+      let fill: { version: string; bytes: Buffer; at: number } | undefined;
+      /** The owner said the held copy is current, but it does not fit the answer: ask again for the bytes. */
+      let askAgain = false;
       const onDrain = () => controller?.resume();
       const onClose = () => {
         if (!res.writableFinished) controller?.abort(new Error('the client went away'));
@@ -245,17 +281,50 @@ export class Forwarder {
         },
         onResponseStart: (_c, status, answer) => {
           if (status < 200) return;
-          started = true;
           const out: Record<string, string | string[]> = {};
           for (const [k, v] of Object.entries(answer)) if (v !== undefined && !HOP.has(k)) out[k] = v;
+          if (answer[HELD_HEADER] !== undefined) {
+            const bytes = held && heldBytes(held, status, answer);
+            if (!bytes) {
+              askAgain = true;
+              return;
+            }
+            started = true;
+            this.proxyCacheAnswers.inc({ answer: 'hit' });
+            r.log.note = `proxy ${target.id}, bytes held here`;
+            res.writeHead(status, { ...out, 'content-length': String(bytes.length) });
+            res.end(bytes);
+            return;
+          }
+          started = true;
+          const length = Number(answer['content-length']);
+          const version = answer[VERSION_HEADER];
+          if (holdable && status === 200 && typeof version === 'string' && req.headers.range === undefined && this.proxyCache.accepts(length)) {
+            fill = { version, bytes: Buffer.allocUnsafe(length), at: 0 };
+          }
           res.writeHead(status, out);
         },
         onResponseData: (c, chunk) => {
+          if (res.writableEnded) return;
+          if (fill) {
+            if (fill.at + chunk.length <= fill.bytes.length) chunk.copy(fill.bytes, fill.at);
+            fill.at += chunk.length;
+          }
           if (!res.write(chunk)) c.pause();
         },
         onResponseEnd: () => {
           done();
-          res.end();
+          if (askAgain) {
+            this.proxyCache.delete(path);
+            if (held) resolve(this.proxyTo(r, target, false));
+            else reject(new Error(`the owner ${target.id} left out a body this worker does not hold`));
+            return;
+          }
+          if (fill && fill.at === fill.bytes.length) {
+            this.proxyCache.set(path, fill.version, fill.bytes);
+            this.proxyCacheAnswers.inc({ answer: 'fill' });
+          }
+          if (!res.writableEnded) res.end();
           resolve();
         },
         onResponseError: (_c, e) => {
@@ -272,6 +341,13 @@ export class Forwarder {
       });
     });
   }
+}
+
+/** The bytes of the held copy an answer without body stands for (its length and Content-Range checked). */
+function heldBytes(held: HeldObject, status: number, answer: Record<string, string | string[] | undefined>): Buffer | undefined {
+  const length = Number(answer[HELD_HEADER]);
+  const range = answer['content-range'];
+  return heldSlice(held, status, typeof range === 'string' ? range : undefined, length);
 }
 
 /**

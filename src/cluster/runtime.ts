@@ -95,6 +95,7 @@ export class ClusterRuntime {
         redirect: config.bool('strata.worker.s3.redirect.enabled'),
         redirectHealthCheck: config.bool('strata.worker.s3.redirect.health.check.enabled'),
         connectTimeoutMs: config.durationMs('strata.worker.s3.forward.connect.timeout'),
+        proxyCache: { size: config.bytes('strata.worker.s3.proxy.cache.size'), maxObjectSize: config.bytes('strata.worker.s3.proxy.cache.max.object.size') },
         tls: tlsEnabled ? { ca: caFile ? readFileSync(caFile) : undefined } : undefined,
         registry: opts.registry,
         logger: this.logger,

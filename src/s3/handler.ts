@@ -16,6 +16,11 @@ export interface S3Request extends ResponseTarget {
   identity: Identity;
   /** Filled by actions for the access log. */
   log: { bytesIn?: number; bytesOut?: number; note?: string };
+  /**
+   * Set when another worker of the cluster forwarded this request here (its marker verified):
+   * `heldVersion` is the version of the object that worker holds a copy of (cluster/proxyCache.ts).
+   */
+  forwarded?: { heldVersion?: string };
 }
 
 export type ActionHandler = (r: S3Request) => Promise<void>;

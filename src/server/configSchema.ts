@@ -111,6 +111,8 @@ export const CONFIG_SCHEMA: readonly KeyDef[] = [
   K('strata.etcd.endpoints', 'list', 'http://127.0.0.1:2379', 'etcd endpoints, comma-separated.'),
   K('strata.worker.membership.static.workers', 'list', '', 'STATIC membership: the S3 addresses (host:port) of every worker of the cluster, comma-separated; empty is a cluster of this worker alone.'),
   K('strata.worker.failure.detection.timeout', 'duration', '15s', 'How long a silent worker stays in the ring: the lease TTL of its etcd registration (at least 2s); in STATIC mode, how long a peer may fail probes before it is skipped.'),
+  K('strata.worker.s3.proxy.cache.size', 'size', '64MB', 'Proxy mode: per-process memory for objects proxied for their owner; the next GET of the same version gets only the headers from the owner (which still checks it) and the bytes from here. 0 disables.'),
+  K('strata.worker.s3.proxy.cache.max.object.size', 'size', '8MB', 'Largest object the proxy cache keeps.'),
   K('strata.worker.s3.forward.connect.timeout', 'duration', '2s', 'Connect timeout when proxying a request to its owner; a failed forward answers 503 SlowDown.'),
   K('strata.cluster.tls.enabled', 'bool', 'false', "Forward requests between workers over HTTPS (to the owner's strata.worker.s3.https.port)."),
   K('strata.cluster.tls.ca.file', 'string', '', 'PEM CA bundle that signs the workers\' certificates, for worker-to-worker HTTPS; empty uses the system CAs.'),

@@ -1,7 +1,7 @@
 // The headers S3 sends with an object on GET and HEAD, and the stored headers read from a PUT.
-import type { ObjectMeta, ObjectStatus } from '../../ufs/ufs.js';
+import type { ByteRange, ObjectMeta, ObjectStatus } from '../../ufs/ufs.js';
 import type { S3Request } from '../../s3/handler.js';
-import { httpDate, quoteEtag } from './wire.js';
+import { header, httpDate, quoteEtag } from './wire.js';
 
 /** Content headers S3 stores with an object and returns on GET/HEAD. */
 const STORED_HEADERS = [
@@ -87,6 +87,18 @@ export function objectHeaders(status: ObjectStatus, opts: ObjectHeaderOptions): 
     }
   }
   return out;
+}
+
+/** The status code, headers and body length of GetObject and HeadObject for the range sent (null: all). */
+export function readAnswer(r: S3Request, status: ObjectStatus, range: ByteRange | null): { code: 200 | 206; headers: Record<string, string>; length: number } {
+  const headers = objectHeaders(status, {
+    checksums: !range && header(r, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED',
+    query: r.endpoint.query,
+  });
+  const length = range ? range.end - range.start + 1 : status.size;
+  headers['Content-Length'] = String(length);
+  if (range) headers['Content-Range'] = `bytes ${range.start}-${range.end}/${status.size}`;
+  return { code: range ? 206 : 200, headers, length };
 }
 
 /**
