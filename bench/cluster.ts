@@ -8,15 +8,15 @@
 //
 //   npm run build && node dist/bench/cluster.js [--duration 5] [--warmup 1] [--conc 32] [--objects 32] [--event-loops 1]
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Agent, request } from 'undici';
 import { addressOf, type Cluster, ringOf, startCluster } from '../test/helpers/cluster.js';
 import { startNginx } from '../test/helpers/nginx.js';
 import { freePort, type RunningWorker } from '../test/helpers/worker.js';
-import { commandLine, cpuSeconds, fmt, machineLine, MiB, NGINX, onCleanup, parseFlags, requireTools, rotationScript, runMain, runWrk, table, WRK } from './lib.js';
+import { commandLine, cpuSeconds, fmt, machineLine, MiB, NGINX, onCleanup, parseFlags, pinTree, requireTools, rotationScript, runMain, runWrk, table, TASKSET, WRK } from './lib.js';
 
 const GiB = 1024 * MiB;
 const SIZE = MiB;
@@ -96,16 +96,17 @@ async function main(flags: Map<string, string>): Promise<void> {
   console.log(machineLine());
   console.log(`command: ${commandLine()}`);
   const base = { 'strata.worker.s3.event.loops': loops, 'strata.worker.s3.access.logging.enabled': 'false' };
-  const results: Array<{ path: string; gen: 'wrk' | 'undici'; r: Load; cpu: number; nginxCpu?: number }> = [];
+  // gen: the load generator, which also groups a path with the (a) it is compared with.
+  const results: Array<{ path: string; gen: string; r: Load; cpu: number; nginxCpu?: number }> = [];
   const tmp = mkdtempSync(join(tmpdir(), 'strata-bench-cluster-'));
   onCleanup({ sync: () => rmSync(tmp, { recursive: true, force: true }), async: async () => rmSync(tmp, { recursive: true, force: true }) });
   /** One path: wrk (light, so the workers get the cores) or, for the 307, undici following it. */
-  const measure = async (name: string, base: string, keys: string[], workers: RunningWorker[], gen: 'wrk' | 'undici', nginxPid?: number) => {
+  const measure = async (name: string, base: string, keys: string[], workers: RunningWorker[], gen: 'wrk' | 'undici' | 'wrk cpu0', nginxPid?: number) => {
     const urls = keys.map((k) => `${base}/data/${k}`);
     const script = rotationScript(tmp, keys.map((k) => `/data/${k}`));
     const run = async (secs: number): Promise<Load> => {
       if (gen === 'undici') return load(urls, conc, secs, true);
-      const w = await runWrk(base, script, conc, secs);
+      const w = await runWrk(base, script, conc, secs, 2, gen === 'wrk cpu0' ? '0' : undefined);
       return { bytes: w.requests * SIZE, requests: w.requests, errors: w.non2xx + w.socketErrors, seconds: w.seconds };
     };
     await run(warmup);
@@ -120,11 +121,17 @@ async function main(flags: Map<string, string>): Promise<void> {
   };
 
   // Proxy-mode cluster on the NGINX_KETAMA ring: paths (a), (b), (d).
-  const proxy = await startCluster({ n: 3, conf: { ...base, 'strata.worker.ring.algorithm': 'NGINX_KETAMA' } });
+  // The third worker proxies without the proxy cache: every byte crosses it.
+  const proxy = await startCluster({
+    n: 3,
+    conf: { ...base, 'strata.worker.ring.algorithm': 'NGINX_KETAMA' },
+    perWorker: [{}, {}, { 'strata.worker.s3.proxy.cache.size': '0' }],
+  });
   guard(proxy);
   const keys = await writeOwnedObjects(proxy, objects);
-  const [owner, other] = proxy.workers;
+  const [owner, other, bare] = proxy.workers;
   await measure('(a) owner directly', owner.s3Url, keys, proxy.workers, 'wrk');
+  await measure('(b0) same, proxy cache off', bare.s3Url, keys, proxy.workers, 'wrk');
   await measure('(b) non-owner, proxy', other.s3Url, keys, proxy.workers, 'wrk');
   const port = await freePort();
   const lb = await owner.cli('lb', 'nginx', '--listen', `127.0.0.1:${port}`);
@@ -134,6 +141,14 @@ async function main(flags: Map<string, string>): Promise<void> {
   const nginx = await startNginx(port, extra ? lb.stdout.replace('merge_slashes off;', `merge_slashes off;\n    ${extra}`) : lb.stdout);
   onCleanup({ sync: () => undefined, async: () => nginx.stop() });
   await measure('(d) nginx Pattern C', nginx.url, keys, proxy.workers, 'wrk', nginx.pid);
+  // The load balancer on a machine of its own, modelled on this one: the workers and wrk on CPU 0,
+  // nginx alone on CPU 1; (a) again under the same pinning is the baseline.
+  if (cpus().length >= 2 && existsSync(TASKSET)) {
+    for (const w of proxy.workers) pinTree(w.process.pid!, '0');
+    pinTree(nginx.pid, '1');
+    await measure('(a) owner directly', owner.s3Url, keys, proxy.workers, 'wrk cpu0');
+    await measure('(d) nginx Pattern C, own core', nginx.url, keys, proxy.workers, 'wrk cpu0', nginx.pid);
+  }
   await nginx.stop();
   await proxy.stop();
 
@@ -163,7 +178,8 @@ async function main(flags: Map<string, string>): Promise<void> {
   }
   console.log('');
   console.log(`Results (${seconds} s per path after ${warmup} s warm-up; concurrency ${conc}; ${objects} objects of 1 MiB owned by one worker; ${loops} S3 process(es) per worker;`);
-  console.log('ratios against (a) measured with the same client: wrk -t2 for (a), (b), (d); undici in this process, following the 307, for (c)):');
+  console.log('ratios against (a) measured with the same client: wrk -t2 for (a), (b), (d); undici in this process, following the 307, for (c);');
+  console.log("'wrk cpu0': the workers and wrk pinned to CPU 0, nginx alone on CPU 1, as a load balancer on its own machine):");
   console.log(table(rows, rows[0].map((_, i) => i > 1)));
 }
 

@@ -9,6 +9,7 @@ import { freePort } from '../test/helpers/worker.js';
 
 export const NGINX = '/usr/sbin/nginx';
 export const WRK = '/usr/bin/wrk';
+export const TASKSET = '/usr/bin/taskset';
 export const KiB = 1024;
 export const MiB = 1024 * 1024;
 
@@ -274,9 +275,12 @@ end
 }
 
 /** Runs wrk; bounded by its own duration plus a margin. */
-export async function runWrk(url: string, script: string, connections: number, seconds: number, threads = 2): Promise<WrkResult> {
+/** `onCpus`: run wrk on these CPUs only (taskset -c). */
+export async function runWrk(url: string, script: string, connections: number, seconds: number, threads = 2, onCpus?: string): Promise<WrkResult> {
   const args = [`-t${threads}`, `-c${connections}`, `-d${seconds}s`, '--latency', '--timeout', '10s', '-s', script, url];
-  const child = spawn(toolPath(WRK, 'wrk'), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = onCpus === undefined
+    ? spawn(toolPath(WRK, 'wrk'), args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(TASKSET, ['-c', onCpus, toolPath(WRK, 'wrk'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const remove = onCleanup({ sync: () => child.kill('SIGKILL'), async: () => stopChild(child, 'SIGINT', 2000) });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
@@ -335,6 +339,14 @@ export function readProcMemory(pid: number): ProcMemory | null {
 }
 
 /** A process and all its descendants (the worker's node:cluster children, nginx's workers). */
+/** Moves every thread of a process and its descendants onto `cpus` (taskset -a -p -c). */
+export function pinTree(pid: number, cpus: string): void {
+  for (const p of processTree(pid)) {
+    const r = spawnSync(TASKSET, ['-a', '-p', '-c', cpus, String(p)], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`taskset -a -p -c ${cpus} ${p} failed: ${r.stderr}`);
+  }
+}
+
 export function processTree(pid: number): number[] {
   const parentOf = new Map<number, number>();
   for (const name of readdirSync('/proc')) {
