@@ -1,12 +1,14 @@
 // Three workers on this machine, GET of 1 MiB objects at concurrency 32 through four paths:
-//   (a) the owner directly, (b) a non-owner in proxy mode, (c) a non-owner in redirect mode with the
-//   307 followed (undici), (d) nginx Pattern C (hash $uri consistent, NGINX_KETAMA ring).
+//   (a) the owner directly, (b) a non-owner in proxy mode (and (b0): one with its proxy cache off),
+//   (c) a non-owner in redirect mode with the 307 followed (undici), (d) nginx Pattern C (hash $uri
+//   consistent, NGINX_KETAMA ring), on shared cores and with nginx on a core of its own.
 // Prints, from one run, each path's throughput as a ratio to (a) and the workers' CPU-seconds per
 // GiB served (the whole process trees of the three workers; nginx's apart). The client is wrk for
 // (a), (b), (d) (it leaves the cores to the servers), and undici in this process for (c) (wrk cannot
-// follow a redirect), compared with (a) measured by the same undici client.
+// follow a redirect), compared with (a) measured by the same undici client. The paths take turns
+// for --rounds rounds; each path's figures are summed over them.
 //
-//   npm run build && node dist/bench/cluster.js [--duration 5] [--warmup 1] [--conc 32] [--objects 32] [--event-loops 1]
+//   npm run build && node dist/bench/cluster.js [--duration 5] [--warmup 1] [--conc 32] [--objects 32] [--event-loops 1] [--rounds 3]
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -92,6 +94,7 @@ async function main(flags: Map<string, string>): Promise<void> {
   const conc = Number(flags.get('conc') ?? 32);
   const objects = Number(flags.get('objects') ?? 32);
   const loops = flags.get('event-loops') ?? '1';
+  const rounds = Number(flags.get('rounds') ?? 3);
   console.log('== Cluster: GET 1 MiB through the owner, a proxy, a 307, and nginx Pattern C ==');
   console.log(machineLine());
   console.log(`command: ${commandLine()}`);
@@ -116,7 +119,15 @@ async function main(flags: Map<string, string>): Promise<void> {
     const r = await run(seconds);
     const cpu = cpuOf(pids) - cpu0;
     const nginxCpu = nginxPid ? cpuSeconds(nginxPid) - n0 : undefined;
-    results.push({ path: name, gen, r, cpu, nginxCpu });
+    // Rounds add up: bytes, seconds and CPU of one path are summed over them.
+    const prev = results.find((x) => x.path === name && x.gen === gen);
+    if (prev) {
+      for (const k of ['bytes', 'requests', 'errors', 'seconds'] as const) prev.r[k] += r[k];
+      prev.cpu += cpu;
+      if (nginxCpu !== undefined) prev.nginxCpu = (prev.nginxCpu ?? 0) + nginxCpu;
+    } else {
+      results.push({ path: name, gen, r, cpu, nginxCpu });
+    }
     console.log(`  ${name.padEnd(34)} ${gen.padEnd(6)} ${fmt(r.bytes / MiB / r.seconds).padStart(6)} MiB/s  ${r.errors ? `${r.errors} errors` : ''}`);
   };
 
@@ -130,9 +141,6 @@ async function main(flags: Map<string, string>): Promise<void> {
   guard(proxy);
   const keys = await writeOwnedObjects(proxy, objects);
   const [owner, other, bare] = proxy.workers;
-  await measure('(a) owner directly', owner.s3Url, keys, proxy.workers, 'wrk');
-  await measure('(b0) same, proxy cache off', bare.s3Url, keys, proxy.workers, 'wrk');
-  await measure('(b) non-owner, proxy', other.s3Url, keys, proxy.workers, 'wrk');
   const port = await freePort();
   const lb = await owner.cli('lb', 'nginx', '--listen', `127.0.0.1:${port}`);
   if (lb.code !== 0) throw new Error(`strata lb nginx failed: ${lb.stderr}`);
@@ -140,14 +148,24 @@ async function main(flags: Map<string, string>): Promise<void> {
   const extra = process.env.STRATA_BENCH_NGINX_EXTRA;
   const nginx = await startNginx(port, extra ? lb.stdout.replace('merge_slashes off;', `merge_slashes off;\n    ${extra}`) : lb.stdout);
   onCleanup({ sync: () => undefined, async: () => nginx.stop() });
-  await measure('(d) nginx Pattern C', nginx.url, keys, proxy.workers, 'wrk', nginx.pid);
-  // The load balancer on a machine of its own, modelled on this one: the workers and wrk on CPU 0,
-  // nginx alone on CPU 1; (a) again under the same pinning is the baseline.
-  if (cpus().length >= 2 && existsSync(TASKSET)) {
-    for (const w of proxy.workers) pinTree(w.process.pid!, '0');
-    pinTree(nginx.pid, '1');
-    await measure('(a) owner directly', owner.s3Url, keys, proxy.workers, 'wrk cpu0');
-    await measure('(d) nginx Pattern C, own core', nginx.url, keys, proxy.workers, 'wrk cpu0', nginx.pid);
+  const pinning = cpus().length >= 2 && existsSync(TASKSET);
+  const all = cpus().map((_, i) => i).join(',');
+  // The paths take turns, round after round, so that a change in the machine's load falls on all.
+  for (let round = 1; round <= rounds; round++) {
+    if (rounds > 1) console.log(`round ${round} of ${rounds}`);
+    await measure('(a) owner directly', owner.s3Url, keys, proxy.workers, 'wrk');
+    await measure('(b0) same, proxy cache off', bare.s3Url, keys, proxy.workers, 'wrk');
+    await measure('(b) non-owner, proxy', other.s3Url, keys, proxy.workers, 'wrk');
+    await measure('(d) nginx Pattern C', nginx.url, keys, proxy.workers, 'wrk', nginx.pid);
+    // The load balancer on a machine of its own, modelled on this one: the workers and wrk on CPU 0,
+    // nginx alone on CPU 1; (a) again under the same pinning is the baseline.
+    if (pinning) {
+      for (const w of proxy.workers) pinTree(w.process.pid!, '0');
+      pinTree(nginx.pid, '1');
+      await measure('(a) owner directly', owner.s3Url, keys, proxy.workers, 'wrk cpu0');
+      await measure('(d) nginx Pattern C, own core', nginx.url, keys, proxy.workers, 'wrk cpu0', nginx.pid);
+      for (const pid of [...proxy.workers.map((w) => w.process.pid!), nginx.pid]) pinTree(pid, all);
+    }
   }
   await nginx.stop();
   await proxy.stop();
@@ -156,8 +174,10 @@ async function main(flags: Map<string, string>): Promise<void> {
   const redirect = await startCluster({ n: 3, conf: { ...base, 'strata.worker.s3.redirect.enabled': 'true' } });
   guard(redirect);
   const rkeys = await writeOwnedObjects(redirect, objects);
-  await measure('(a) owner directly', redirect.workers[0].s3Url, rkeys, redirect.workers, 'undici');
-  await measure('(c) non-owner, 307 followed', redirect.workers[1].s3Url, rkeys, redirect.workers, 'undici');
+  for (let round = 1; round <= rounds; round++) {
+    await measure('(a) owner directly', redirect.workers[0].s3Url, rkeys, redirect.workers, 'undici');
+    await measure('(c) non-owner, 307 followed', redirect.workers[1].s3Url, rkeys, redirect.workers, 'undici');
+  }
   await redirect.stop();
 
   const perGiB = (x: (typeof results)[number]) => x.cpu / (x.r.bytes / GiB);
@@ -177,7 +197,7 @@ async function main(flags: Map<string, string>): Promise<void> {
     ]);
   }
   console.log('');
-  console.log(`Results (${seconds} s per path after ${warmup} s warm-up; concurrency ${conc}; ${objects} objects of 1 MiB owned by one worker; ${loops} S3 process(es) per worker;`);
+  console.log(`Results (${rounds} round(s) of ${seconds} s per path after ${warmup} s warm-up, summed; concurrency ${conc}; ${objects} objects of 1 MiB owned by one worker; ${loops} S3 process(es) per worker;`);
   console.log('ratios against (a) measured with the same client: wrk -t2 for (a), (b), (d); undici in this process, following the 307, for (c);');
   console.log("'wrk cpu0': the workers and wrk pinned to CPU 0, nginx alone on CPU 1, as a load balancer on its own machine):");
   console.log(table(rows, rows[0].map((_, i) => i > 1)));
@@ -185,7 +205,7 @@ async function main(flags: Map<string, string>): Promise<void> {
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const flags = parseFlags(process.argv.slice(2));
-  for (const k of flags.keys()) if (!['duration', 'warmup', 'conc', 'objects', 'event-loops'].includes(k)) throw new Error(`unknown flag --${k}`);
-  const limit = (5 * (Number(flags.get('duration') ?? 5) + Number(flags.get('warmup') ?? 1) + 10) + 120) * 1000;
+  for (const k of flags.keys()) if (!['duration', 'warmup', 'conc', 'objects', 'event-loops', 'rounds'].includes(k)) throw new Error(`unknown flag --${k}`);
+  const limit = (8 * Number(flags.get('rounds') ?? 3) * (Number(flags.get('duration') ?? 5) + Number(flags.get('warmup') ?? 1) + 10) + 120) * 1000;
   await runMain(() => main(flags), limit);
 }
