@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { type Cluster, startCluster } from '../helpers/cluster.js';
+import { type Cluster, counter, startCluster } from '../helpers/cluster.js';
 import { type RunningEtcd, startEtcd } from '../helpers/etcd.js';
 import { OidcProvider } from '../helpers/oidcProvider.js';
 import { bodyOf } from '../helpers/s3.js';
@@ -50,11 +50,18 @@ describe('cluster, OIDC: temporary credentials from one worker work through all'
         for (let k = 0; k < 6; k++) {
           const Key = `sts/${i}/${k}`;
           await s3.send(new PutObjectCommand({ Bucket: 'data', Key, Body: `from ${i}.${k}` }));
-          assert.equal((await bodyOf(await s3.send(new GetObjectCommand({ Bucket: 'data', Key })))).toString(), `from ${i}.${k}`);
+          // Twice: the second GET of a proxied key is answered from the proxy cache, the owner
+          // verifying the signature of the request as it came from the client.
+          for (let twice = 0; twice < 2; twice++) {
+            assert.equal((await bodyOf(await s3.send(new GetObjectCommand({ Bucket: 'data', Key })))).toString(), `from ${i}.${k}`);
+          }
         }
       } finally {
         s3.destroy();
       }
     }
+    let hits = 0;
+    for (const w of others) hits += await counter(w, 'strata_proxy_cache_answers_total', 'answer="hit"');
+    assert.ok(hits > 0, 'some GETs were answered from a proxy cache');
   });
 });

@@ -4,7 +4,8 @@
 // response overrides answer as they would without the cache, and no client can ask an owner to
 // leave the body out.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
@@ -20,11 +21,21 @@ describe('cluster, proxy cache', () => {
   let cluster: Cluster;
   let clients: S3Client[];
   let n = 0;
+  const policyDir = mkdtempSync(join(tmpdir(), 'strata-proxy-cache-policy-'));
 
   before(async () => {
+    // bob may not read held/: the owner decides that on every request, held copy or not.
+    const policy = join(policyDir, 'policy.json');
+    writeFileSync(policy, JSON.stringify({
+      rules: [
+        { principals: ['*'], actions: ['*'], buckets: ['*'] },
+        { principals: ['bob'], actions: ['read'], buckets: ['data'], prefixes: ['held/'], effect: 'deny' },
+      ],
+    }));
     cluster = await startCluster({
       n: 3,
       conf: {
+        'strata.security.authorization.policy.file': policy,
         // Changes made behind the gateway's back are seen at the next request.
         'strata.user.file.metadata.sync.interval': '0',
         'strata.worker.s3.proxy.cache.max.object.size': '64KB',
@@ -38,6 +49,7 @@ describe('cluster, proxy cache', () => {
   after(async () => {
     for (const c of clients ?? []) c.destroy();
     await cluster?.stop();
+    rmSync(policyDir, { recursive: true, force: true });
   });
 
   /** A fresh key that worker 1 owns (so workers 0 and 2 proxy it). */
@@ -117,6 +129,22 @@ describe('cluster, proxy cache', () => {
     const plain = await get(2, key, { range: 'bytes=2-5' });
     assert.equal(plain.body, '2345');
     assert.equal(await hits(cluster, 2), 0);
+  });
+
+  it('a user the owner refuses gets AccessDenied though the proxy holds the object', async () => {
+    const key = await keyOwnedBy1();
+    await clients[1].send(new PutObjectCommand({ Bucket: 'data', Key: key, Body: 'not for bob' }));
+    await get(0, key);
+    const hits0 = await hits(cluster, 0);
+    assert.equal((await get(0, key)).body, 'not for bob');
+    assert.equal(await hits(cluster, 0), hits0 + 1);
+    // SIMPLE authentication: the user is the access key the Authorization header names.
+    const bob = { authorization: 'AWS4-HMAC-SHA256 Credential=bob/20261125/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0' };
+    const refused = await get(0, key, bob);
+    assert.equal(refused.status, 403);
+    assert.match(refused.body, /<Code>AccessDenied<\/Code>/);
+    assert.doesNotMatch(refused.body, /not for bob/);
+    assert.equal((await get(0, key, { range: 'bytes=0-2' , ...bob })).status, 403);
   });
 
   it('objects over strata.worker.s3.proxy.cache.max.object.size are not kept', async () => {
