@@ -22,7 +22,7 @@ export async function getObject(r: S3Request, svc: Services): Promise<void> {
   }
   const { code, headers, length } = readAnswer(r, status, range);
   // The worker that forwarded this may keep the bytes, under this version (cluster/proxyCache.ts).
-  if (r.forwarded && !range) headers[VERSION_HEADER] = status.version;
+  if (r.forwarded?.wantsVersion && !range) headers[VERSION_HEADER] = status.version;
   r.res.writeHead(code, headers);
   r.log.bytesOut = length;
   if (read.bytes && read.bytes.length === length) {
@@ -41,8 +41,10 @@ export async function getObject(r: S3Request, svc: Services): Promise<void> {
 async function answerHeld(r: S3Request, svc: Services, version: string, rangeHeader: string | undefined): Promise<boolean> {
   const status = await svc.objects.headObject(r.endpoint.bucket, r.endpoint.key);
   if (status.version !== version) return false;
+  // In the order of the read from here: an unsatisfiable range (416) before the conditions.
+  const range = parseRange(rangeHeader, status.size);
   checkReadConditions(r.req.headers, status);
-  const { code, headers, length } = readAnswer(r, status, parseRange(rangeHeader, status.size));
+  const { code, headers, length } = readAnswer(r, status, range);
   r.log.note = 'held by the forwarding worker';
   sendEmpty(r, code, { ...headers, 'Content-Length': '0', [HELD_HEADER]: String(length) });
   return true;

@@ -15,7 +15,7 @@ import type { Identity } from '../s3/auth/simple.js';
 import type { S3Request } from '../s3/handler.js';
 import type { ClusterView } from './clusterView.js';
 import type { Member } from './membership.js';
-import { HELD_HEADER, HELD_VERSION_HEADER, type HeldObject, heldSlice, ProxyCache, VERSION_HEADER } from './proxyCache.js';
+import { type Fill, HELD_HEADER, HELD_VERSION_HEADER, type HeldObject, heldSlice, NONE_HELD, ProxyCache, VERSION_HEADER } from './proxyCache.js';
 import { FORWARD_HEADER, REDIRECT_PARAM, signForward, signRedirect, verifyForward, verifyRedirect } from './signing.js';
 
 export interface ForwarderOptions {
@@ -111,15 +111,16 @@ export class Forwarder {
     const method = req.method ?? 'GET';
     const marker = req.headers[FORWARD_HEADER];
     if (marker !== undefined) {
+      const heldHeader = req.headers[HELD_VERSION_HEADER];
+      const held = typeof heldHeader === 'string' ? heldHeader : undefined;
       // Refused rather than ignored: an unsigned marker is a misconfigured peer (another secret)
       // or a forgery, and treating it as a fresh request could bounce it between workers.
-      if (typeof marker !== 'string' || !verifyForward(this.opts.secret, marker, method, req.url ?? '/')) {
+      if (typeof marker !== 'string' || !verifyForward(this.opts.secret, marker, method, req.url ?? '/', undefined, held)) {
         throw new S3Error('AccessDenied', 'The request carries an invalid cluster forwarding marker (is strata.cluster.secret the same on every worker?).');
       }
       this.forwardedIn.inc();
       r.log.note = 'forwarded-in';
-      const held = req.headers[HELD_VERSION_HEADER];
-      r.forwarded = { heldVersion: typeof held === 'string' ? held : undefined };
+      r.forwarded = { heldVersion: held === NONE_HELD ? undefined : held, wantsVersion: held !== undefined };
       await this.local(endpoint.bucket);
       return 'local';
     }
@@ -244,13 +245,14 @@ export class Forwarder {
     const origin = tls ? `https://${target.httpsAddress ?? target.address}` : `http://${target.address}`;
     const method = req.method ?? 'GET';
     const url = req.url ?? '/';
-    const headers = forwardHeaders(req.rawHeaders, req.headers);
-    headers.push(FORWARD_HEADER, signForward(this.opts.secret, method, url));
     const hasBody = (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') || req.headers['transfer-encoding'] !== undefined;
     const path = `/${r.endpoint.bucket}/${r.endpoint.key}`;
     const holdable = this.proxyCache.enabled && !hasBody && method === 'GET' && r.endpoint.action === 'GetObject' && Object.keys(r.endpoint.query).every((q) => HOLDABLE_QUERY.test(q));
     const held = holdable && mayHold ? this.proxyCache.get(path) : undefined;
-    if (held) headers.push(HELD_VERSION_HEADER, held.version);
+    const heldVersion = holdable ? (held?.version ?? NONE_HELD) : undefined;
+    const headers = forwardHeaders(req.rawHeaders, req.headers);
+    headers.push(FORWARD_HEADER, signForward(this.opts.secret, method, url, undefined, heldVersion));
+    if (heldVersion !== undefined) headers.push(HELD_VERSION_HEADER, heldVersion);
     // undici sends async iterables (its types list only streams).
     const body = hasBody ? (chunksOf(req) as unknown as Readable) : undefined;
     this.forwarded.inc({ mode: 'proxy' });
@@ -259,7 +261,7 @@ export class Forwarder {
       let controller: Dispatcher.DispatchController | undefined;
       let started = false;
       /** The whole object being kept as it passes, when it may be. */
-      let fill: { version: string; bytes: Buffer; at: number } | undefined;
+      let fill: Fill | undefined;
       /** The owner said the held copy is current, but it does not fit the answer: ask again for the bytes. */
       let askAgain = false;
       const onDrain = () => controller?.resume();
@@ -299,36 +301,36 @@ export class Forwarder {
           started = true;
           const length = Number(answer['content-length']);
           const version = answer[VERSION_HEADER];
-          if (holdable && status === 200 && typeof version === 'string' && req.headers.range === undefined && this.proxyCache.accepts(length)) {
-            fill = { version, bytes: Buffer.allocUnsafe(length), at: 0 };
+          if (holdable && status === 200 && typeof version === 'string' && req.headers.range === undefined) {
+            fill = this.proxyCache.startFill(path, version, length);
           }
           res.writeHead(status, out);
         },
         onResponseData: (c, chunk) => {
           if (res.writableEnded) return;
-          if (fill) {
-            if (fill.at + chunk.length <= fill.bytes.length) chunk.copy(fill.bytes, fill.at);
-            fill.at += chunk.length;
-          }
+          fill?.add(chunk);
           if (!res.write(chunk)) c.pause();
         },
         onResponseEnd: () => {
           done();
           if (askAgain) {
-            this.proxyCache.delete(path);
+            if (held) this.proxyCache.deleteIf(path, held);
             if (held) resolve(this.proxyTo(r, target, false));
             else reject(new Error(`the owner ${target.id} left out a body this worker does not hold`));
             return;
           }
-          if (fill && fill.at === fill.bytes.length) {
-            this.proxyCache.set(path, fill.version, fill.bytes);
-            this.proxyCacheAnswers.inc({ answer: 'fill' });
-          }
+          if (fill?.finish()) this.proxyCacheAnswers.inc({ answer: 'fill' });
           if (!res.writableEnded) res.end();
           resolve();
         },
         onResponseError: (_c, e) => {
           done();
+          fill?.abandon();
+          if (res.writableEnded) {
+            // Sent whole from the held copy; what the owner's connection does next does not matter.
+            resolve();
+            return;
+          }
           if (started || res.destroyed) {
             // The client or the owner went away mid-answer: nothing more can be said.
             res.destroy();

@@ -9,8 +9,13 @@
 // (strata.worker.s3.proxy.cache.size, least recently used first out), and so is one object
 // (strata.worker.s3.proxy.cache.max.object.size). Alluxio's passive cache is the same idea.
 
-/** Request header: the version of the object the forwarding worker holds. */
+/**
+ * Request header: the version of the object the forwarding worker holds, or NONE_HELD when it holds
+ * none but would keep this one (the owner then names the version of the bytes it sends). Signed in
+ * the forwarding marker (cluster/signing.ts).
+ */
 export const HELD_VERSION_HEADER = 'x-strata-held-version';
+export const NONE_HELD = '-';
 /** Answer header: the owner left the body out; its value is the length the client must get. */
 export const HELD_HEADER = 'x-strata-held';
 /** Answer header: the version of the object whose bytes the answer carries. */
@@ -21,10 +26,23 @@ export interface HeldObject {
   bytes: Buffer;
 }
 
+/** An object on its way from the owner to a client, copied as it passes; its room is reserved. */
+export interface Fill {
+  /** Copies the next piece of the body. */
+  add(chunk: Buffer): void;
+  /** The body ended: keeps the object if it arrived whole (true). Releases the reservation. */
+  finish(): boolean;
+  /** The answer failed: drops the copy and releases the reservation. */
+  abandon(): void;
+}
+
 export class ProxyCache {
   /** Insertion order is recency: a hit moves the entry to the end, eviction takes from the front. */
   private readonly entries = new Map<string, HeldObject>();
   private held = 0;
+  /** Bytes reserved by fills in flight, and their paths (one fill per path at a time). */
+  private filling = 0;
+  private readonly fillingPaths = new Set<string>();
 
   constructor(readonly capacity: number, readonly maxObject: number) {}
 
@@ -32,14 +50,14 @@ export class ProxyCache {
     return this.capacity > 0 && this.maxObject > 0;
   }
 
-  /** Bytes held now. */
+  /** Bytes held now, and reserved by fills in flight: never more than the capacity. */
   get size(): number {
-    return this.held;
+    return this.held + this.filling;
   }
 
-  /** Whether an object of `length` bytes would be kept. */
+  /** Whether an object of `length` bytes may be kept (an empty one saves nothing). */
   accepts(length: number): boolean {
-    return this.enabled && length <= this.maxObject && length <= this.capacity;
+    return this.enabled && length > 0 && length <= this.maxObject && length <= this.capacity;
   }
 
   get(path: string): HeldObject | undefined {
@@ -51,16 +69,50 @@ export class ProxyCache {
     return e;
   }
 
+  /**
+   * Starts keeping `version` of `path` (`length` bytes) as it passes, or undefined when it may not be
+   * kept now: too large, another fill of the path in flight, or no room even after evicting.
+   */
+  startFill(path: string, version: string, length: number): Fill | undefined {
+    if (!this.accepts(length) || this.fillingPaths.has(path)) return undefined;
+    this.delete(path);
+    this.evictUntil(length);
+    if (this.size + length > this.capacity) return undefined;
+    this.filling += length;
+    this.fillingPaths.add(path);
+    const bytes = Buffer.allocUnsafe(length);
+    let at = 0;
+    let open = true;
+    const release = () => {
+      if (!open) return false;
+      open = false;
+      this.filling -= length;
+      this.fillingPaths.delete(path);
+      return true;
+    };
+    return {
+      add: (chunk) => {
+        if (open && at + chunk.length <= length) chunk.copy(bytes, at);
+        at += chunk.length;
+      },
+      finish: () => {
+        if (!release() || at !== length) return false;
+        this.set(path, version, bytes);
+        return true;
+      },
+      abandon: () => {
+        release();
+      },
+    };
+  }
+
   set(path: string, version: string, bytes: Buffer): void {
     if (!this.accepts(bytes.length)) return;
     this.delete(path);
+    this.evictUntil(bytes.length);
+    if (this.size + bytes.length > this.capacity) return;
     this.entries.set(path, { version, bytes });
     this.held += bytes.length;
-    for (const [k, e] of this.entries) {
-      if (this.held <= this.capacity) break;
-      this.entries.delete(k);
-      this.held -= e.bytes.length;
-    }
   }
 
   delete(path: string): void {
@@ -68,6 +120,20 @@ export class ProxyCache {
     if (!e) return;
     this.entries.delete(path);
     this.held -= e.bytes.length;
+  }
+
+  /** Deletes the entry of `path` if it is still `entry` (not a newer copy kept meanwhile). */
+  deleteIf(path: string, entry: HeldObject): void {
+    if (this.entries.get(path) === entry) this.delete(path);
+  }
+
+  /** Evicts the least recently used entries until `room` more bytes fit, or none is left. */
+  private evictUntil(room: number): void {
+    for (const [k, e] of this.entries) {
+      if (this.size + room <= this.capacity) return;
+      this.entries.delete(k);
+      this.held -= e.bytes.length;
+    }
   }
 }
 

@@ -1,6 +1,7 @@
 // What workers sign with the cluster secret:
 // - the marker of a forwarded request (`x-strata-forwarded: <time>.<hmac>` over method, request
-//   target and time): the owner serves such a request itself and never forwards it again;
+//   target, time and the proxy cache's held version if any): the owner serves such a request itself
+//   and never forwards it again;
 // - the token of a redirect (`x-strata-redirect=<expiry>.<user>.<hmac>` in the Location's query,
 //   over method, object path, user and expiry): clients drop Authorization when they follow a
 //   redirect to another host or port, so the token tells the owner who the original user was.
@@ -23,16 +24,22 @@ function same(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-export function signForward(secret: Buffer, method: string, target: string, nowS = Math.floor(Date.now() / 1000)): string {
-  return `${nowS}.${mac(secret, 'forward', method.toUpperCase(), target, String(nowS))}`;
+/** `held`: the proxy cache's x-strata-held-version, signed along so that only a worker can send it. */
+export function signForward(secret: Buffer, method: string, target: string, nowS = Math.floor(Date.now() / 1000), held?: string): string {
+  return `${nowS}.${forwardMac(secret, method, target, nowS, held)}`;
 }
 
-export function verifyForward(secret: Buffer, marker: string, method: string, target: string, nowS = Math.floor(Date.now() / 1000)): boolean {
+export function verifyForward(secret: Buffer, marker: string, method: string, target: string, nowS = Math.floor(Date.now() / 1000), held?: string): boolean {
   const dot = marker.indexOf('.');
   if (dot <= 0) return false;
   const time = Number(marker.slice(0, dot));
   if (!Number.isInteger(time) || Math.abs(nowS - time) > MARKER_WINDOW_S) return false;
-  return same(marker.slice(dot + 1), mac(secret, 'forward', method.toUpperCase(), target, String(time)));
+  return same(marker.slice(dot + 1), forwardMac(secret, method, target, time, held));
+}
+
+function forwardMac(secret: Buffer, method: string, target: string, time: number, held: string | undefined): string {
+  const parts = ['forward', method.toUpperCase(), target, String(time)];
+  return held === undefined ? mac(secret, ...parts) : mac(secret, ...parts, 'held', held);
 }
 
 /** `path` is the decoded `/bucket/key` (robust to how a client re-encodes the Location). */

@@ -17,10 +17,11 @@ export interface S3Request extends ResponseTarget {
   /** Filled by actions for the access log. */
   log: { bytesIn?: number; bytesOut?: number; note?: string };
   /**
-   * Set when another worker of the cluster forwarded this request here (its marker verified):
-   * `heldVersion` is the version of the object that worker holds a copy of (cluster/proxyCache.ts).
+   * Set when another worker of the cluster forwarded this request here (its marker verified), for
+   * its proxy cache (cluster/proxyCache.ts): `heldVersion` is the version of the object it holds;
+   * `wantsVersion`, that it would keep the bytes sent, under their version.
    */
-  forwarded?: { heldVersion?: string };
+  forwarded?: { heldVersion?: string; wantsVersion: boolean };
 }
 
 export type ActionHandler = (r: S3Request) => Promise<void>;

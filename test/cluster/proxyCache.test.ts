@@ -121,6 +121,10 @@ describe('cluster, proxy cache', () => {
     assert.equal(failed.status, 412);
     assert.match(failed.body, /<Code>PreconditionFailed<\/Code>/);
     assert.equal((await get(0, key, { range: 'bytes=100-200' })).status, 416);
+    // An unsatisfiable range answers 416 before any condition, as a read at the owner does.
+    assert.equal((await get(0, key, { range: 'bytes=100-200', 'if-none-match': etag })).status, 416);
+    assert.equal((await get(0, key, { range: 'bytes=100-', 'if-match': '"nope"' })).status, 416);
+    assert.equal((await get(1, key, { range: 'bytes=100-200', 'if-none-match': etag })).status, 416);
     const renamed = await get(0, key, {}, '?response-content-type=text%2Fx-other');
     assert.equal(renamed.headers['content-type'], 'text/x-other');
     assert.equal(renamed.body, bytes.toString());
@@ -147,7 +151,15 @@ describe('cluster, proxy cache', () => {
     assert.equal((await get(0, key, { range: 'bytes=0-2' , ...bob })).status, 403);
   });
 
-  it('objects over strata.worker.s3.proxy.cache.max.object.size are not kept', async () => {
+  it('empty objects and objects over strata.worker.s3.proxy.cache.max.object.size are not kept', async () => {
+    const empty = await keyOwnedBy1();
+    await clients[1].send(new PutObjectCommand({ Bucket: 'data', Key: empty, Body: '' }));
+    const before = await fills(cluster, 0);
+    for (let i = 0; i < 2; i++) {
+      const a = await get(0, empty);
+      assert.deepEqual([a.status, a.body, a.headers['content-length']], [200, '', '0']);
+    }
+    assert.equal(await fills(cluster, 0), before);
     const key = await keyOwnedBy1();
     const big = Buffer.alloc(65 * 1024, 7);
     await clients[1].send(new PutObjectCommand({ Bucket: 'data', Key: key, Body: big }));
@@ -161,17 +173,25 @@ describe('cluster, proxy cache', () => {
     await clients[1].send(new PutObjectCommand({ Bucket: 'data', Key: key, Body: 'secret body' }));
     const owner = cluster.workers[1];
     const path = `/data/${key}`;
-    // A forwarded request (marker signed with the cluster's secret) learns the version...
-    const marked = await rawRequest(owner.s3Port, 'GET', path, undefined, { 'x-strata-forwarded': signForward(Buffer.from(cluster.conf['strata.cluster.secret']), 'GET', path) });
-    const version = String(marked.headers['x-strata-version']);
-    assert.ok(version.length > 0);
-    // ...and, holding it, gets the headers alone.
-    const heldAnswer = await rawRequest(owner.s3Port, 'GET', path, undefined, {
-      'x-strata-forwarded': signForward(Buffer.from(cluster.conf['strata.cluster.secret']), 'GET', path),
-      'x-strata-held-version': version,
+    const secret = Buffer.from(cluster.conf['strata.cluster.secret']);
+    const marked = (held?: string) => ({
+      'x-strata-forwarded': signForward(secret, 'GET', path, undefined, held),
+      ...(held === undefined ? {} : { 'x-strata-held-version': held }),
     });
+    // A forwarded request that would keep the bytes (held version "-", signed) learns their version...
+    const fill = await rawRequest(owner.s3Port, 'GET', path, undefined, marked('-'));
+    assert.equal(fill.body, 'secret body');
+    const version = String(fill.headers['x-strata-version']);
+    assert.ok(version.length > 1);
+    assert.equal((await rawRequest(owner.s3Port, 'GET', path, undefined, marked())).headers['x-strata-version'], undefined, 'only when asked');
+    // ...and, holding it, gets the headers alone.
+    const heldAnswer = await rawRequest(owner.s3Port, 'GET', path, undefined, marked(version));
     assert.equal(heldAnswer.body, '');
     assert.equal(heldAnswer.headers['x-strata-held'], String('secret body'.length));
+    // The held version is part of what the marker signs: one added to a signed request is refused.
+    const added = await rawRequest(owner.s3Port, 'GET', path, undefined, { ...marked(), 'x-strata-held-version': version });
+    assert.equal(added.status, 403);
+    assert.match(added.body, /forwarding marker/);
     // A client naming the same version gets the body, from the owner or through a proxy.
     const direct = await rawRequest(owner.s3Port, 'GET', path, undefined, { 'x-strata-held-version': version });
     assert.equal(direct.body, 'secret body');

@@ -19,15 +19,57 @@ describe('ProxyCache', () => {
     assert.equal(c.size, 4);
   });
 
-  it('refuses objects over the largest size, and does nothing when disabled', () => {
+  it('refuses empty objects and objects over the largest size, and does nothing when disabled', () => {
     const c = new ProxyCache(10, 6);
     assert.equal(c.accepts(7), false);
+    assert.equal(c.accepts(0), false);
     c.set('/b/x', 'v', Buffer.alloc(7));
     assert.equal(c.get('/b/x'), undefined);
     const off = new ProxyCache(0, 6);
     assert.equal(off.enabled, false);
     off.set('/b/x', 'v', Buffer.alloc(1));
     assert.equal(off.size, 0);
+  });
+
+  it('reserves room for objects on their way in: held and in flight together stay within the capacity', () => {
+    const c = new ProxyCache(10, 6);
+    c.set('/b/old', 'v', Buffer.from('oooo'));
+    const a = c.startFill('/b/a', 'v1', 6)!;
+    assert.ok(a);
+    assert.equal(c.size, 10);
+    assert.equal(c.startFill('/b/a', 'v1', 6), undefined, 'one fill per path at a time');
+    const b = c.startFill('/b/b', 'v1', 5);
+    assert.equal(b, undefined, 'no room: the only entry was evicted and 6 bytes are in flight');
+    assert.equal(c.get('/b/old'), undefined);
+    a.add(Buffer.from('abc'));
+    a.add(Buffer.from('def'));
+    assert.equal(a.finish(), true);
+    assert.equal(c.get('/b/a')?.bytes.toString(), 'abcdef');
+    assert.equal(c.size, 6);
+    // A short body or a failed answer keeps nothing and gives the room back.
+    const short = c.startFill('/b/s', 'v', 4)!;
+    short.add(Buffer.from('ab'));
+    assert.equal(short.finish(), false);
+    assert.equal(c.get('/b/s'), undefined);
+    const failed = c.startFill('/b/f', 'v', 4)!;
+    failed.add(Buffer.from('abcd'));
+    failed.abandon();
+    failed.abandon();
+    assert.equal(failed.finish(), false);
+    assert.equal(c.get('/b/f'), undefined);
+    assert.equal(c.size, 6);
+  });
+
+  it('deleteIf leaves a newer copy alone', () => {
+    const c = new ProxyCache(10, 6);
+    c.set('/b/a', 'v1', Buffer.from('a1'));
+    const first = c.get('/b/a')!;
+    c.set('/b/a', 'v2', Buffer.from('a2'));
+    c.deleteIf('/b/a', first);
+    assert.equal(c.get('/b/a')?.version, 'v2');
+    c.deleteIf('/b/a', c.get('/b/a')!);
+    assert.equal(c.get('/b/a'), undefined);
+    assert.equal(c.size, 0);
   });
 
   it('slices the held bytes an answer names, and refuses an answer that does not fit them', () => {

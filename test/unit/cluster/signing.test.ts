@@ -16,6 +16,14 @@ test('a forwarding marker verifies for the same method and target within the win
   for (const bad of ['', '.', 'abc', `${NOW}.`, `${NOW}.xyz`, `x.${m.split('.')[1]}`]) assert.ok(!verifyForward(SECRET, bad, 'GET', '/b/k?x=1', NOW), bad);
 });
 
+test("a marker signs the proxy cache's held version: none added, removed or changed verifies", () => {
+  const held = signForward(SECRET, 'GET', '/b/k', NOW, 'v1');
+  assert.ok(verifyForward(SECRET, held, 'GET', '/b/k', NOW, 'v1'));
+  assert.ok(!verifyForward(SECRET, held, 'GET', '/b/k', NOW, 'v2'));
+  assert.ok(!verifyForward(SECRET, held, 'GET', '/b/k', NOW));
+  assert.ok(!verifyForward(SECRET, signForward(SECRET, 'GET', '/b/k', NOW), 'GET', '/b/k', NOW, 'v1'));
+});
+
 test('a redirect token carries the user and binds method, path and expiry', () => {
   const t = signRedirect(SECRET, 'PUT', '/b/a key/é', 'alice@example', NOW);
   assert.equal(verifyRedirect(SECRET, t, 'PUT', '/b/a key/é', NOW), 'alice@example');
