@@ -299,6 +299,8 @@ export class Forwarder {
             return;
           }
           started = true;
+          // Gone at the owner: the copy will not be asked for again.
+          if (held && status === 404) this.proxyCache.deleteIf(path, held);
           const length = Number(answer['content-length']);
           const version = answer[VERSION_HEADER];
           if (holdable && status === 200 && typeof version === 'string' && req.headers.range === undefined) {

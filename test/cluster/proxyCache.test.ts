@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { type Cluster, addressOf, counter, ringOf, startCluster } from '../helpers/cluster.js';
 import { rawRequest } from '../helpers/http.js';
 import { bodyOf, s3Client } from '../helpers/s3.js';
@@ -100,6 +100,14 @@ describe('cluster, proxy cache', () => {
     writeFileSync(join(cluster.shared, 'data', key), 'written behind the gateway');
     assert.equal((await get(0, key)).body, 'written behind the gateway');
     assert.equal((await get(2, key)).body, 'written behind the gateway');
+    // Deleted through another worker: NoSuchKey through the holder, which lets its copy go.
+    assert.equal((await get(0, key)).body, 'written behind the gateway');
+    const heldBytes = await counter(cluster.workers[0], 'strata_proxy_cache_bytes');
+    await clients[2].send(new DeleteObjectCommand({ Bucket: 'data', Key: key }));
+    const gone = await get(0, key);
+    assert.equal(gone.status, 404);
+    assert.match(gone.body, /<Code>NoSuchKey<\/Code>/);
+    assert.equal(await counter(cluster.workers[0], 'strata_proxy_cache_bytes'), heldBytes - 'written behind the gateway'.length);
   });
 
   it('ranges, conditions and response overrides are answered from the held copy as the owner would', async () => {
