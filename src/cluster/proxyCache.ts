@@ -71,10 +71,13 @@ export class ProxyCache {
 
   /**
    * Starts keeping `version` of `path` (`length` bytes) as it passes, or undefined when it may not be
-   * kept now: too large, another fill of the path in flight, or no room even after evicting.
+   * kept now: too large, already held, another fill of the path in flight, or no room even after
+   * evicting.
    */
   startFill(path: string, version: string, length: number): Fill | undefined {
     if (!this.accepts(length) || this.fillingPaths.has(path)) return undefined;
+    // Another answer of the same version, asked for before that one was kept: nothing to add.
+    if (this.entries.get(path)?.version === version) return undefined;
     this.delete(path);
     this.evictUntil(length);
     if (this.size + length > this.capacity) return undefined;

@@ -110,6 +110,19 @@ describe('cluster, proxy cache', () => {
     assert.equal(await counter(cluster.workers[0], 'strata_proxy_cache_bytes'), heldBytes - 'written behind the gateway'.length);
   });
 
+  it('every acknowledged write is seen by the next GET through the holder, while others read at once', async () => {
+    const key = await keyOwnedBy1();
+    const fills0 = await fills(cluster, 0);
+    for (let i = 0; i < 40; i++) {
+      const body = `round ${String(i).padStart(3, '0')} ${i % 2 ? 'odd.' : 'even'}`; // one length for all
+      await clients[i % 2 ? 2 : 1].send(new PutObjectCommand({ Bucket: 'data', Key: key, Body: body }));
+      const answers = await Promise.all(Array.from({ length: 4 }, () => get(0, key)));
+      for (const a of answers) assert.equal(a.body, body, `round ${i}`);
+    }
+    // Concurrent misses of one version fill the copy once at most.
+    assert.ok((await fills(cluster, 0)) - fills0 <= 40);
+  });
+
   it('ranges, conditions and response overrides are answered from the held copy as the owner would', async () => {
     const key = await keyOwnedBy1();
     const bytes = Buffer.from('0123456789abcdefghij');

@@ -46,6 +46,7 @@ describe('ProxyCache', () => {
     assert.equal(a.finish(), true);
     assert.equal(c.get('/b/a')?.bytes.toString(), 'abcdef');
     assert.equal(c.size, 6);
+    assert.equal(c.startFill('/b/a', 'v1', 6), undefined, 'that version is held already');
     // A short body or a failed answer keeps nothing and gives the room back.
     const short = c.startFill('/b/s', 'v', 4)!;
     short.add(Buffer.from('ab'));
