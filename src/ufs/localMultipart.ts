@@ -3,12 +3,13 @@
 // upload, `<nnnnn>-<uuid>.part` holds a part's bytes and `<nnnnn>.json` points at the current one
 // (replaced atomically, so a part uploaded twice keeps the last). Complete joins the parts into a
 // temporary file that becomes the object with one rename, exactly as a PUT does.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { close, fdatasync, fstat, open, promises as fsp, read, type Stats, write } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { StorageError } from './errors.js';
 import type { BodySource, ChangeCheck, MultipartStorage, ObjectMeta, ObjectStatus, PartInfo, UploadInfo, WrittenObject } from './ufs.js';
+import { newUploadId, type PartRecord, partRecordName, readJson, readPartRecords, toPartInfo, UPLOAD_ID, writeJsonAtomic } from './uploadIndex.js';
 
 const openFd = promisify(open);
 const closeFd = promisify(close);
@@ -19,10 +20,7 @@ const fstatFd = promisify(fstat) as (fd: number) => Promise<Stats>;
 
 /** Bytes copied per read/write while joining parts. */
 const JOIN_BUFFER = 8 * 1024 * 1024;
-const UPLOAD_ID = /^[A-Za-z0-9_-]{16,128}$/;
-
-interface StoredPart extends Omit<PartInfo, 'lastModified'> {
-  lastModified: string;
+interface StoredPart extends PartRecord {
   /** Data file name inside the upload folder. */
   file: string;
 }
@@ -52,9 +50,7 @@ export class LocalMultipart implements MultipartStorage {
     const checksumAlgorithm = checksum?.algorithm;
     const checksumType = checksum?.type;
     this.files.checkKey(key);
-    // Time first, so that upload ids sort as their initiation does (S3 orders a key's uploads by
-    // initiation, and pages them by upload id).
-    const uploadId = Date.now().toString(16).padStart(12, '0') + randomBytes(18).toString('base64url');
+    const uploadId = newUploadId();
     const dir = this.dirOf(uploadId);
     await fsp.mkdir(dir, { recursive: true });
     const initiated = new Date();
@@ -104,8 +100,8 @@ export class LocalMultipart implements MultipartStorage {
     }
     const d = describe();
     const stored: StoredPart = { partNumber, etag: d.etag, size: st.size, lastModified: st.mtime.toISOString(), checksums: d.checksums, file };
-    const pointer = join(dir, `${n}.json`);
-    const previous = await readPart(pointer);
+    const pointer = join(dir, partRecordName(partNumber));
+    const previous = await readJson<StoredPart>(pointer);
     try {
       await writeJsonAtomic(pointer, stored);
     } catch (e) {
@@ -117,20 +113,16 @@ export class LocalMultipart implements MultipartStorage {
   }
 
   async listParts(upload: UploadInfo): Promise<PartInfo[]> {
-    const dir = this.dirOf(upload.uploadId);
-    let names: string[];
     try {
-      names = await fsp.readdir(dir);
+      return (await readPartRecords<StoredPart>(this.dirOf(upload.uploadId))).map(toPartInfo);
     } catch (e) {
       throw goneOr(e, upload);
     }
-    const parts = await Promise.all(names.filter((n) => /^\d{5}\.json$/.test(n)).map((n) => readPart(join(dir, n))));
-    return parts.filter((p): p is StoredPart => p !== null).map(toPartInfo).sort((a, b) => a.partNumber - b.partNumber);
   }
 
   async completeUpload(upload: UploadInfo, parts: PartInfo[], describe: () => WrittenObject, onData: (chunk: Buffer) => void, check?: ChangeCheck): Promise<ObjectStatus> {
     const dir = this.dirOf(upload.uploadId);
-    const stored = new Map((await Promise.all(parts.map((p) => readPart(join(dir, `${String(p.partNumber).padStart(5, '0')}.json`))))).filter((p): p is StoredPart => p !== null).map((p) => [p.partNumber, p]));
+    const stored = new Map((await Promise.all(parts.map((p) => readJson<StoredPart>(join(dir, partRecordName(p.partNumber)))))).filter((p): p is StoredPart => p !== null).map((p) => [p.partNumber, p]));
     const tmp = this.files.newTempPath();
     let out: number | undefined;
     try {
@@ -181,29 +173,6 @@ async function finishFile(fd: number, fsync: boolean): Promise<Stats> {
     return await fstatFd(fd);
   } finally {
     await closeFd(fd);
-  }
-}
-
-function toPartInfo(p: StoredPart): PartInfo {
-  return { partNumber: p.partNumber, etag: p.etag, size: p.size, lastModified: new Date(p.lastModified), checksums: p.checksums };
-}
-
-async function readPart(path: string): Promise<StoredPart | null> {
-  try {
-    return JSON.parse(await fsp.readFile(path, 'utf8')) as StoredPart;
-  } catch {
-    return null;
-  }
-}
-
-async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  const tmp = `${path}.${randomUUID()}.tmp`;
-  await fsp.writeFile(tmp, JSON.stringify(value));
-  try {
-    await fsp.rename(tmp, path);
-  } catch (e) {
-    await fsp.rm(tmp, { force: true });
-    throw e;
   }
 }
 

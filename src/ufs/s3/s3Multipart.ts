@@ -4,7 +4,6 @@
 // the key, the metadata given at create, and per part its ETag, size and the checksums Strata
 // verified (stores differ in what ListParts gives, and some lack it). Upload ids are Strata's own,
 // time-ordered as on folder mounts.
-import { randomBytes, randomUUID } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -13,9 +12,8 @@ import {
 import { StorageError } from '../errors.js';
 import type { BodySource, ChangeCheck, MultipartStorage, ObjectMeta, ObjectStatus, PartInfo, UploadInfo, WriteHints, WrittenObject } from '../ufs.js';
 import { isFolderKey, tagQuery, toStoreHeaders, toStoreMetadata, unquote } from './s3Meta.js';
+import { newUploadId, type PartRecord, partRecordName, readJson, readPartRecords, toPartInfo, UPLOAD_ID, writeJsonAtomic } from '../uploadIndex.js';
 import type { S3Ufs } from './s3Ufs.js';
-
-const UPLOAD_ID = /^[A-Za-z0-9_-]{16,128}$/;
 
 interface StoredUpload {
   uploadId: string;
@@ -25,14 +23,6 @@ interface StoredUpload {
   meta: ObjectMeta;
   checksumAlgorithm?: string;
   checksumType?: 'COMPOSITE' | 'FULL_OBJECT';
-}
-
-interface StoredPart {
-  partNumber: number;
-  etag: string;
-  size: number;
-  lastModified: string;
-  checksums: Record<string, string>;
 }
 
 export class S3Multipart implements MultipartStorage {
@@ -49,7 +39,7 @@ export class S3Multipart implements MultipartStorage {
         Bucket: this.ufs.bucket, Key: storeKey, ...toStoreHeaders(meta), Metadata: toStoreMetadata(meta), Tagging: tagQuery(meta.tags),
       }), { abortSignal: signal }));
     if (!out.UploadId) throw new StorageError('Unavailable', `CreateMultipartUpload on ${this.ufs.uri}: the store gave no upload id`);
-    const uploadId = Date.now().toString(16).padStart(12, '0') + randomBytes(18).toString('base64url');
+    const uploadId = newUploadId();
     const initiated = new Date();
     const stored: StoredUpload = {
       uploadId, storeUploadId: out.UploadId, key, initiated: initiated.toISOString(), meta, checksumAlgorithm: checksum?.algorithm, checksumType: checksum?.type,
@@ -61,11 +51,7 @@ export class S3Multipart implements MultipartStorage {
 
   private async stored(uploadId: string): Promise<StoredUpload | null> {
     if (!UPLOAD_ID.test(uploadId)) return null;
-    try {
-      return JSON.parse(await fsp.readFile(join(this.dirOf(uploadId), 'upload.json'), 'utf8')) as StoredUpload;
-    } catch {
-      return null;
-    }
+    return readJson<StoredUpload>(join(this.dirOf(uploadId), 'upload.json'));
   }
 
   async getUpload(uploadId: string): Promise<UploadInfo | null> {
@@ -89,11 +75,11 @@ export class S3Multipart implements MultipartStorage {
       this.ufs.writeClient.send(new UploadPartCommand({
         Bucket: this.ufs.bucket, Key: this.ufs.storeKey(s.key), UploadId: s.storeUploadId, PartNumber: partNumber, Body, ContentLength,
       })), `UploadPart ${partNumber} of ${s.key}`);
-    const part: StoredPart = {
+    const part: PartRecord = {
       partNumber, etag: unquote(result.ETag ?? described!.etag), size, lastModified: new Date().toISOString(), checksums: described!.checksums,
     };
     try {
-      await writeJsonAtomic(join(this.dirOf(upload.uploadId), `${String(partNumber).padStart(5, '0')}.json`), part);
+      await writeJsonAtomic(join(this.dirOf(upload.uploadId), partRecordName(partNumber)), part);
     } catch {
       throw new StorageError('NotFound', `upload ${upload.uploadId} no longer exists`);
     }
@@ -101,15 +87,11 @@ export class S3Multipart implements MultipartStorage {
   }
 
   async listParts(upload: UploadInfo): Promise<PartInfo[]> {
-    const dir = this.dirOf(upload.uploadId);
-    let names: string[];
     try {
-      names = await fsp.readdir(dir);
+      return (await readPartRecords(this.dirOf(upload.uploadId))).map(toPartInfo);
     } catch {
       throw new StorageError('NotFound', `upload ${upload.uploadId} no longer exists`);
     }
-    const parts = await Promise.all(names.filter((n) => /^\d{5}\.json$/.test(n)).map((n) => fsp.readFile(join(dir, n), 'utf8').then((t) => JSON.parse(t) as StoredPart, () => null)));
-    return parts.filter((p): p is StoredPart => p !== null).map(toPartInfo).sort((a, b) => a.partNumber - b.partNumber);
   }
 
   async completeUpload(upload: UploadInfo, parts: PartInfo[], describe: () => WrittenObject, _onData: (chunk: Buffer) => void, check?: ChangeCheck): Promise<ObjectStatus> {
@@ -154,17 +136,3 @@ function toUploadInfo(s: StoredUpload, lastActivity?: Date): UploadInfo {
   };
 }
 
-function toPartInfo(p: StoredPart): PartInfo {
-  return { partNumber: p.partNumber, etag: p.etag, size: p.size, lastModified: new Date(p.lastModified), checksums: p.checksums };
-}
-
-async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  const tmp = `${path}.${randomUUID()}.tmp`;
-  await fsp.writeFile(tmp, JSON.stringify(value));
-  try {
-    await fsp.rename(tmp, path);
-  } catch (e) {
-    await fsp.rm(tmp, { force: true });
-    throw e;
-  }
-}
