@@ -96,24 +96,28 @@ function utf8Bytes(s: string): number {
 function murmur3(bytes: Uint8Array, n: number, seed: number): number {
   let h = seed | 0;
   let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    let k = bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24);
-    k = Math.imul(k, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    h ^= Math.imul(k, 0x1b873593);
-    h = (h << 13) | (h >>> 19);
-    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
-  }
+  for (; i + 4 <= n; i += 4) h = mixBlock(h, bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24));
   const rest = n & 3;
   if (rest > 0) {
     let k = bytes[i];
     if (rest > 1) k ^= bytes[i + 1] << 8;
     if (rest > 2) k ^= bytes[i + 2] << 16;
-    k = Math.imul(k, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    h ^= Math.imul(k, 0x1b873593);
+    h ^= scrambleK(k);
   }
   return fmix32(h ^ n);
+}
+
+/** murmur3's per-block scramble of k, and the mix of a whole 4-byte block into h. */
+function scrambleK(k: number): number {
+  k = Math.imul(k, 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  return Math.imul(k, 0x1b873593);
+}
+
+function mixBlock(h: number, k: number): number {
+  h ^= scrambleK(k);
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
 }
 
 /** murmur3's finaliser: a bijection of 32-bit values that mixes every bit into every other. */
@@ -138,12 +142,7 @@ export function murmur3String(s: string, seed = 0): number {
     const c2 = s.charCodeAt(i + 2);
     const c3 = s.charCodeAt(i + 3);
     if ((c0 | c1 | c2 | c3) > 0x7f) return murmur3(scratch, utf8Bytes(s), seed);
-    let k = c0 | (c1 << 8) | (c2 << 16) | (c3 << 24);
-    k = Math.imul(k, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    h ^= Math.imul(k, 0x1b873593);
-    h = (h << 13) | (h >>> 19);
-    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+    h = mixBlock(h, c0 | (c1 << 8) | (c2 << 16) | (c3 << 24));
   }
   const rest = n & 3;
   if (rest > 0) {
@@ -151,10 +150,7 @@ export function murmur3String(s: string, seed = 0): number {
     const c1 = rest > 1 ? s.charCodeAt(i + 1) : 0;
     const c2 = rest > 2 ? s.charCodeAt(i + 2) : 0;
     if ((c0 | c1 | c2) > 0x7f) return murmur3(scratch, utf8Bytes(s), seed);
-    let k = c0 | (c1 << 8) | (c2 << 16);
-    k = Math.imul(k, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    h ^= Math.imul(k, 0x1b873593);
+    h ^= scrambleK(c0 | (c1 << 8) | (c2 << 16));
   }
   return fmix32(h ^ n);
 }
