@@ -316,9 +316,12 @@ export class Forwarder {
         onResponseEnd: () => {
           done();
           if (askAgain) {
-            if (held) this.proxyCache.deleteIf(path, held);
-            if (held) resolve(this.proxyTo(r, target, false));
-            else reject(new Error(`the owner ${target.id} left out a body this worker does not hold`));
+            if (!held) {
+              reject(new Error(`the owner ${target.id} left out a body this worker does not hold`));
+              return;
+            }
+            this.proxyCache.deleteIf(path, held);
+            resolve(this.proxyTo(r, target, false));
             return;
           }
           if (fill?.finish()) this.proxyCacheAnswers.inc({ answer: 'fill' });
