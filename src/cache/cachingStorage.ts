@@ -144,7 +144,9 @@ export class CachingStorage implements UnderStorage {
         continue;
       }
       this.prefetchAfter(key, file, start, end);
-      if (first === last && end - start < MEMORY_PAGE_LIMIT) {
+      // Within one small page (memory's, nothing to release): the bytes as they are. A slice of a
+      // large page goes through PagedBody, which gives the page's buffer back once it is sent.
+      if (first === last && this.o.pages.pageLength(file, first) <= MEMORY_PAGE_LIMIT) {
         const bytes = page.data.subarray(start - first * ps, end - first * ps + 1);
         return smallRead(status, range, bytes);
       }
@@ -242,7 +244,7 @@ export class CachingStorage implements UnderStorage {
     if (stop <= next) return;
     const fetch = this.fetcher(key, file, Math.min(file.size, stop * ps) - 1);
     const all = [];
-    for (let i = next; i < stop; i++) all.push(this.o.pages.get(file, i, fetch).catch(() => undefined));
+    for (let i = next; i < stop; i++) all.push(this.o.pages.prefetch(file, i, fetch).catch(() => undefined));
     void Promise.all(all).then(() => fetch.close());
   }
 

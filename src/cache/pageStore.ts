@@ -2,7 +2,7 @@
 // (checked), and on a miss claims it in the index, fetches it once from the under-storage and
 // writes it. Every cache failure (disk full, I/O error, unwritable folder) is counted and the
 // page is served from the under-storage instead: the cache never fails a request.
-import { close, mkdir, open, read, rename, rm, writev } from 'node:fs';
+import { access, close, mkdir, open, read, rename, rm, writev } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { CacheIndexApi } from './cacheIndex.js';
@@ -15,6 +15,7 @@ const writevFd = promisify(writev);
 const renameP = promisify(rename);
 const mkdirP = promisify(mkdir);
 const rmP = promisify(rm);
+const accessP = promisify(access);
 
 /** Pages up to this size may live in the memory tier (small objects and the tails of large ones). */
 export const MEMORY_PAGE_LIMIT = 256 * 1024;
@@ -113,8 +114,11 @@ export class PageStore {
     return Math.min(this.pageSize, file.size - index * this.pageSize);
   }
 
-  /** The page's bytes: from memory, disk, a fetch under way, or the under-storage. */
-  get(file: FileRef, index: number, fetch: PageFetch): Promise<Buffer> {
+  /**
+   * The page's bytes: from memory, disk, a fetch under way, or the under-storage. `diskChecked`:
+   * the caller just found no page file, so a new read starts at the index's claim.
+   */
+  get(file: FileRef, index: number, fetch: PageFetch, diskChecked = false): Promise<Buffer> {
     const id = pageId(file.fh, file.vh, index);
     const mem = this.memory.get(id);
     if (mem) {
@@ -133,7 +137,7 @@ export class PageStore {
         return b;
       });
     }
-    const p = this.load(file, index, id, fetch);
+    const p = this.load(file, index, id, fetch, diskChecked);
     this.inflight.set(id, p);
     const clear = () => this.inflight.delete(id);
     p.then(clear, clear);
@@ -175,7 +179,23 @@ export class PageStore {
       return { data, release: () => this.giveBack(buf) };
     }
     this.giveBack(buf);
-    return { data: await this.get(file, index, fetch), release: NO_RELEASE };
+    return { data: await this.get(file, index, fetch, true), release: NO_RELEASE };
+  }
+
+  /**
+   * Brings a page in ahead of its read. A small page is read as `get` does (memory keeps it); a
+   * large one that is in memory, on its way, or has a page file is left alone (checked when it is
+   * read, not now: memory would not keep it, so reading it here would be thrown away).
+   */
+  async prefetch(file: FileRef, index: number, fetch: PageFetch): Promise<void> {
+    if (this.pageLength(file, index) <= MEMORY_PAGE_LIMIT) {
+      await this.get(file, index, fetch);
+      return;
+    }
+    const id = pageId(file.fh, file.vh, index);
+    if (this.held.has(id) || this.inflight.has(id)) return;
+    const onDisk = await accessP(join(this.dirs[dirOf(id, this.dirs.length)], id)).then(() => true, () => false);
+    if (!onDisk) await this.get(file, index, fetch, true);
   }
 
   /** A large page goes to memory on its second read from disk, when memory holds several. */
@@ -234,9 +254,9 @@ export class PageStore {
     this.seen.clear();
   }
 
-  private async load(file: FileRef, index: number, id: string, fetch: PageFetch): Promise<Buffer> {
+  private async load(file: FileRef, index: number, id: string, fetch: PageFetch, diskChecked: boolean): Promise<Buffer> {
     const length = this.pageLength(file, index);
-    const cached = await this.readDisk(id, length);
+    const cached = diskChecked ? null : await this.readDisk(id, length);
     if (cached) {
       this.opts.index.touch(id);
       this.observer.hit(length, 'disk');

@@ -61,6 +61,28 @@ function pathOf(dirs: string[], index: number): string {
 }
 
 describe('PageStore', () => {
+  test('a prefetch fetches a missing large page once, and leaves one on disk unread', async () => {
+    const big = 512 * 1024;
+    const dirs = [tempDir()];
+    const index = new LocalIndex({ dirs, capacities: [8 << 20], policy: 'LRU', high: 0.95, low: 0.9 });
+    const observer = counting();
+    const store = new PageStore({ dirs, pageSize: big, memoryBytes: 0, index, observer });
+    const bytes = randomBytes(2 * big);
+    const f = fileRef('bucket', 'big', 'v1', bytes.length);
+    let n = 0;
+    const fetchBig = async (start: number, end: number) => {
+      n++;
+      return Buffer.from(bytes.subarray(start, end + 1));
+    };
+    await store.prefetch(f, 1, fetchBig);
+    assert.equal(n, 1);
+    await store.drain();
+    await store.prefetch(f, 1, fetchBig);
+    assert.deepEqual([n, observer.n.hit], [1, 0], 'the page file is there: neither fetched nor read');
+    assert.deepEqual(await store.get(f, 1, fetchBig), bytes.subarray(big));
+    assert.deepEqual([n, observer.n.hit], [1, 1]);
+  });
+
   test('a miss is fetched once, written, and read back from disk checked', async () => {
     const { store, index, observer } = setup();
     fetches = 0;
