@@ -179,7 +179,7 @@ export class CachingStorage implements UnderStorage {
     const open = async (start: number, pageEnd: number): Promise<StreamReader> => {
       // Once closed (the reader went away), a late fetch reads its page only: nothing stays open.
       const last = closed ? pageEnd : Math.max(end, start);
-      const r = await this.inner.read(key, () => ({ start, end: last }));
+      const r = await this.inner.read(key, () => ({ start, end: last }), { bytesOnly: true });
       if (!r || r.status.version !== file.version) {
         r?.body.destroy();
         this.meta.delete(key);

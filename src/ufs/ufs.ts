@@ -149,12 +149,20 @@ export interface MultipartStorage {
   abortUpload(upload: UploadInfo): Promise<void>;
 }
 
+export interface ReadHints {
+  /**
+   * The caller uses the bytes and `status.version` only (the page cache filling pages): the status
+   * may leave out what costs another request (an S3 mount's tags).
+   */
+  bytesOnly?: boolean;
+}
+
 export interface UnderStorage extends MultipartStorage {
   readonly uri: string;
   /** Status of an object, or null when there is none. */
   stat(key: string): Promise<ObjectStatus | null>;
   /** Opens an object; `pickRange` chooses the bytes once the size is known (and may throw). */
-  read(key: string, pickRange: (size: number) => ByteRange | null): Promise<ObjectRead | null>;
+  read(key: string, pickRange: (size: number) => ByteRange | null, hints?: ReadHints): Promise<ObjectRead | null>;
   /**
    * Writes an object atomically: nothing is visible until `body` ended without error and
    * `describe` (called then) gave its ETag and metadata; a failure leaves nothing behind.

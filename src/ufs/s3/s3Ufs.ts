@@ -19,7 +19,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { StorageError } from '../errors.js';
 import { compareUtf8 } from '../keyOrder.js';
 import type {
-  BodySource, ByteRange, ChangeCheck, ListEntry, ListPage, ListRequest, ObjectMeta, ObjectRead, ObjectStatus, PartInfo, UnderStorage,
+  BodySource, ByteRange, ChangeCheck, ListEntry, ListPage, ListRequest, ObjectMeta, ObjectRead, ObjectStatus, PartInfo, ReadHints, UnderStorage,
   UploadInfo, WriteHints, WrittenObject,
 } from '../ufs.js';
 import { fromS3Error, isNotFound, statusOf } from './s3Errors.js';
@@ -167,8 +167,9 @@ export class S3Ufs implements UnderStorage {
    * `bytes=a-b` or `bytes=a-` range does not depend on it), and checked once the real size is
    * known; only a suffix range, an empty object or a wrong guess costs a second request.
    */
-  async read(key: string, pickRange: (size: number) => ByteRange | null): Promise<ObjectRead | null> {
+  async read(key: string, pickRange: (size: number) => ByteRange | null, hints?: ReadHints): Promise<ObjectRead | null> {
     const storeKey = this.storeKey(key);
+    const tags = !hints?.bytesOnly;
     let guess: ByteRange | null | 'unknown';
     try {
       guess = pickRange(FAR);
@@ -184,13 +185,13 @@ export class S3Ufs implements UnderStorage {
       const range = pickRange(st.size);
       header = range ? `bytes=${range.start}-${range.end}` : undefined;
     }
-    const got = await this.get(key, storeKey, header);
+    const got = await this.get(key, storeKey, header, tags);
     if (got === 'range') {
       // The range starts past the end (or the object is empty): the size decides what to answer.
       const st = await this.stat(key);
       if (!st) return null;
       const range = pickRange(st.size);
-      const again = await this.get(key, storeKey, range ? `bytes=${range.start}-${range.end}` : undefined);
+      const again = await this.get(key, storeKey, range ? `bytes=${range.start}-${range.end}` : undefined, tags);
       if (again === null || again === 'range') return again === null ? null : this.emptyRead(st, range);
       return again.read;
     }
@@ -198,7 +199,7 @@ export class S3Ufs implements UnderStorage {
     const wanted = pickRange(got.size);
     if (sameRange(wanted, got.read.range, got.size)) return { ...got.read, range: wanted };
     got.read.body.destroy();
-    const again = await this.get(key, storeKey, wanted ? `bytes=${wanted.start}-${wanted.end}` : undefined);
+    const again = await this.get(key, storeKey, wanted ? `bytes=${wanted.start}-${wanted.end}` : undefined, tags);
     if (again === null || again === 'range') return null;
     return { ...again.read, range: wanted };
   }
@@ -207,7 +208,8 @@ export class S3Ufs implements UnderStorage {
     return { status, range, body: new PassThrough().end() };
   }
 
-  private async get(key: string, storeKey: string, range: string | undefined): Promise<{ read: ObjectRead; size: number } | null | 'range'> {
+  /** `withTags`: a tagged object's tags are read too (one more request), for the status. */
+  private async get(key: string, storeKey: string, range: string | undefined, withTags: boolean): Promise<{ read: ObjectRead; size: number } | null | 'range'> {
     let out;
     try {
       // The timeout covers the wait for the headers; the body is then bounded by socket silence.
@@ -226,7 +228,7 @@ export class S3Ufs implements UnderStorage {
       got = { start: Number(m[1]), end: Number(m[2]) };
       if (m[3] !== '*') size = Number(m[3]);
     }
-    const tags = out.TagCount ? await this.tags(key).catch((e) => {
+    const tags = out.TagCount && withTags ? await this.tags(key).catch((e) => {
       body.destroy();
       throw e;
     }) : [];
