@@ -5,7 +5,8 @@ import { sendXml } from '../s3/respond.js';
 import { xmlDocument } from '../s3/xml.js';
 import { parsePartNumber } from '../objects/multipart.js';
 import type { Services } from './shared/services.js';
-import { checkCopyConditions, parseCopyRange, parseCopySource } from './shared/copySource.js';
+import { parseCopySource } from '../s3/copySource.js';
+import { checkCopyConditions, parseCopyRange } from './shared/copySource.js';
 import { requireUploadId } from './shared/upload.js';
 import { isoDate, quoteEtag } from './shared/wire.js';
 

@@ -1,37 +1,10 @@
-// x-amz-copy-source and its conditions, shared by CopyObject and UploadPartCopy.
+// x-amz-copy-source's conditions and range, shared by CopyObject and UploadPartCopy (the source
+// itself is parsed in s3/copySource.ts, where authorization reads it too).
 import type { S3Request } from '../../s3/handler.js';
 import { S3Error } from '../../s3/errors.js';
 import type { ObjectStatus } from '../../ufs/ufs.js';
 import { evaluateConditions } from '../../s3/respond.js';
 import { header } from './wire.js';
-
-export interface CopySource {
-  bucket: string;
-  key: string;
-}
-
-/** `/bucket/key`, `bucket/key` (URL-encoded), optionally `?versionId=null`. */
-export function parseCopySource(r: S3Request): CopySource {
-  const raw = header(r, 'x-amz-copy-source') ?? '';
-  const q = raw.indexOf('?');
-  const path = q < 0 ? raw : raw.slice(0, q);
-  if (q >= 0) {
-    const versionId = new URLSearchParams(raw.slice(q + 1)).get('versionId');
-    if (versionId !== null && versionId !== 'null') throw new S3Error('NoSuchVersion', 'Strata keeps no versions: only the version id "null" exists.');
-  }
-  let decoded: string;
-  try {
-    decoded = decodeURIComponent(path);
-  } catch {
-    throw new S3Error('InvalidArgument', 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey, URL-encoded.', { fields: { ArgumentName: 'x-amz-copy-source', ArgumentValue: raw } });
-  }
-  const trimmed = decoded.startsWith('/') ? decoded.slice(1) : decoded;
-  const slash = trimmed.indexOf('/');
-  if (slash <= 0 || slash === trimmed.length - 1) {
-    throw new S3Error('InvalidArgument', 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey.', { fields: { ArgumentName: 'x-amz-copy-source', ArgumentValue: raw } });
-  }
-  return { bucket: trimmed.slice(0, slash), key: trimmed.slice(slash + 1) };
-}
 
 /** x-amz-copy-source-if-match / -none-match / -modified-since / -unmodified-since: any failure is 412. */
 export function checkCopyConditions(r: S3Request, source: ObjectStatus): void {

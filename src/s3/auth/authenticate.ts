@@ -2,6 +2,7 @@
 // handler calls them for every request.
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
+import { type CopySource, parseCopySource } from '../copySource.js';
 import type { ActionName, Endpoint } from '../endpoint.js';
 import { S3Error } from '../errors.js';
 import type { S3Request } from '../handler.js';
@@ -51,21 +52,16 @@ export function accessRequestsOf(r: S3Request, category: Category): AccessReques
   const path = key !== '' ? key : LISTINGS.has(action) ? (query.prefix ?? '') : undefined;
   const out: AccessRequest[] = [{ ...base, category, bucket, path, wholeBucket: action === 'DeleteObjects' }];
   if (action === 'CopyObject' || action === 'UploadPartCopy') {
-    const source = copySource(r.req.headers['x-amz-copy-source']);
+    const source = copySourceOf(r);
     if (source) out.push({ ...base, category: 'read', bucket: source.bucket, path: source.key });
   }
   return out;
 }
 
-function copySource(header: string | string[] | undefined): { bucket: string; key: string } | undefined {
-  if (typeof header !== 'string') return undefined;
-  let s = header.split('?')[0];
+function copySourceOf(r: S3Request): CopySource | undefined {
   try {
-    s = decodeURIComponent(s);
+    return parseCopySource(r);
   } catch {
     return undefined; // the action refuses it
   }
-  s = s.replace(/^\/+/, '');
-  const slash = s.indexOf('/');
-  return slash < 0 ? undefined : { bucket: s.slice(0, slash), key: s.slice(slash + 1) };
 }
