@@ -352,8 +352,10 @@ export class PageStore {
       const total = header.length + data.length + trailer.length;
       const { bytesWritten } = await writevFd(fd, [header, data, trailer]);
       if (bytesWritten !== total) throw Object.assign(new Error('short write of a cache page'), { code: 'ENOSPC' });
-      await closeFd(fd);
+      // Released even when close(2) reports an error: never closed a second time.
+      const done = fd;
       fd = undefined;
+      await closeFd(done);
       try {
         await renameP(tmp, path);
       } catch (e) {

@@ -36,6 +36,8 @@ export function isSendable(body: unknown): body is SendableBody {
 export class FileRangeBody extends Readable implements SendableBody {
   private position: number;
   private fdClosed = false;
+  /** The read of `_read` in flight, if any. */
+  private reading: Promise<unknown> | undefined;
 
   constructor(private readonly fd: number, start: number, private readonly last: number) {
     super({ highWaterMark: CHUNK });
@@ -50,7 +52,9 @@ export class FileRangeBody extends Readable implements SendableBody {
     }
     // Pushed buffers belong to the consumer: fresh ones here, never pooled.
     const buf = Buffer.allocUnsafe(length);
-    readFd(this.fd, buf, 0, length, this.position).then(
+    const reading = readFd(this.fd, buf, 0, length, this.position);
+    this.reading = reading;
+    reading.then(
       ({ bytesRead }) => {
         if (bytesRead === 0) return this.destroy(new Error('the file ended before its size (truncated while read)'));
         this.position += bytesRead;
@@ -61,7 +65,9 @@ export class FileRangeBody extends Readable implements SendableBody {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    this.closeFd().then(() => callback(error), (e) => callback(error ?? e));
+    // Not while a read is in flight: it would read whatever file took the fd's number by then.
+    const idle = this.reading?.then(() => undefined, () => undefined) ?? Promise.resolve();
+    idle.then(() => this.closeFd()).then(() => callback(error), (e) => callback(error ?? e));
   }
 
   private async closeFd(): Promise<void> {
@@ -76,7 +82,9 @@ export class FileRangeBody extends Readable implements SendableBody {
         if (out.destroyed) throw new Error('the client went away');
         const buf = takeBuffer();
         const length = Math.min(CHUNK, this.last - this.position + 1);
-        const { bytesRead } = await readFd(this.fd, buf, 0, length, this.position);
+        const reading = readFd(this.fd, buf, 0, length, this.position);
+        this.reading = reading;
+        const { bytesRead } = await reading;
         if (bytesRead === 0) throw new Error('the file ended before its size (truncated while read)');
         this.position += bytesRead;
         const done = this.position > this.last;

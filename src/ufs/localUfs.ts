@@ -5,7 +5,7 @@
 // data and metadata always match without locks, and a file changed behind Strata's back
 // (different inode, size or mtime) is served as a foreign file with a derived ETag.
 import { createHash, randomUUID } from 'node:crypto';
-import { close, createWriteStream, fdatasync as fdatasyncCb, fstat as fstatCb, open, promises as fsp, read as readCb, type Stats } from 'node:fs';
+import { close, createWriteStream, type WriteStream, fdatasync as fdatasyncCb, fstat as fstatCb, open, promises as fsp, read as readCb, type Stats } from 'node:fs';
 import { promisify } from 'node:util';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -361,16 +361,25 @@ export class LocalUfs implements UnderStorage, LocalFileSteps {
     // A numeric fd, not a FileHandle: a FileHandle's write stream keeps it referenced, and
     // closing it after the stream (to fsync and stat first) would wait forever.
     let fd: number | undefined;
+    let sink: WriteStream | undefined;
     try {
       fd = await openFd(path, 'wx');
-      await pipeline([...body, createWriteStream('', { fd, highWaterMark: WRITE_CHUNK, autoClose: false, emitClose: false })]);
+      // autoClose: false leaves the fd open after a body that ended well (fdatasync and fstat
+      // need it). A stream that is destroyed (a body that failed) closes the fd itself all the
+      // same, once no write is in flight: closing it here too would close whatever file or
+      // socket took that number in between.
+      sink = createWriteStream('', { fd, highWaterMark: WRITE_CHUNK, autoClose: false });
+      await pipeline([...body, sink]);
       if (this.options.fsync) await fdatasync(fd);
       const st = await fstat(fd);
-      await closeFd(fd);
+      // Released even when close(2) reports an error: never closed a second time.
+      const done = fd;
       fd = undefined;
+      await closeFd(done);
       return st;
     } catch (e) {
-      if (fd !== undefined) await closeFd(fd).catch(() => undefined);
+      if (sink?.destroyed) await closedStream(sink);
+      else if (fd !== undefined) await closeFd(fd).catch(() => undefined);
       await fsp.rm(path, { force: true }).catch(() => undefined);
       throw e;
     }
@@ -723,4 +732,10 @@ async function isEmptyFolder(abs: string): Promise<boolean> {
  */
 function foreignEtag(st: Stats): string {
   return `${createHash('md5').update(`${st.ino}:${st.size}:${st.mtimeMs}`).digest('hex')}-1`;
+}
+
+/** Resolves once a destroyed write stream has closed its fd ('close' comes after the close(2)). */
+function closedStream(stream: WriteStream): Promise<void> {
+  if (stream.closed) return Promise.resolve();
+  return new Promise((resolve) => stream.once('close', () => resolve()));
 }
