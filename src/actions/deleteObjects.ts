@@ -43,7 +43,7 @@ export async function deleteObjects(r: S3Request, svc: Services): Promise<void> 
       try {
         if (versionId !== undefined && versionId !== 'null') throw new S3Error('NoSuchVersion', 'Strata keeps no versions: only the version id "null" exists.');
         // In a cluster the key's owner deletes it, so that its cached status and pages go with it.
-        if (svc.cluster?.ownedElsewhere(bucket, key)) await svc.cluster.deleteOnOwner(bucket, key, r.identity.user, conditions);
+        if (svc.cluster?.ownedElsewhere(bucket, key)) await svc.cluster.deleteOnOwner(bucket, key, r.identity, conditions);
         else await svc.objects.deleteObject(bucket, key, conditions);
         results[i] = { Deleted: versionId ? { Key: key, VersionId: versionId } : { Key: key } };
       } catch (e) {

@@ -16,7 +16,7 @@ import type { S3Request } from '../s3/handler.js';
 import type { ClusterView } from './clusterView.js';
 import type { Member } from './membership.js';
 import { type Fill, HELD_HEADER, HELD_VERSION_HEADER, type HeldObject, heldSlice, NONE_HELD, ProxyCache, VERSION_HEADER } from './proxyCache.js';
-import { FORWARD_HEADER, REDIRECT_PARAM, signForward, signRedirect, verifyForward, verifyRedirect } from './signing.js';
+import { FORWARD_HEADER, REDIRECT_PARAM, signForward, signRedirect, type TokenIdentity, verifyForward, verifyRedirect } from './signing.js';
 
 export interface ForwarderOptions {
   view: ClusterView;
@@ -127,10 +127,10 @@ export class Forwarder {
     const path = `/${endpoint.bucket}/${endpoint.key}`;
     const token = endpoint.query[REDIRECT_PARAM];
     if (token !== undefined) {
-      const user = verifyRedirect(this.opts.secret, token, method, path);
-      if (!user) throw new S3Error('AccessDenied', 'The redirect token is invalid or expired; send the request again to any worker.');
+      const who = verifyRedirect(this.opts.secret, token, method, path);
+      if (!who) throw new S3Error('AccessDenied', 'The redirect token is invalid or expired; send the request again to any worker.');
       delete endpoint.query[REDIRECT_PARAM];
-      r.identity = { user, via: 'redirect-token' };
+      r.identity = { ...who, via: 'redirect-token' };
       await this.local(endpoint.bucket);
       return 'identified';
     }
@@ -164,16 +164,16 @@ export class Forwarder {
   }
 
   /**
-   * DeleteObject on the worker that serves the key, as `user`: a redirect token says who (the owner
+   * DeleteObject on the worker that serves the key, as `who`: a redirect token says who (the owner
    * trusts it as it trusts a followed 307), the conditions go as DeleteObject's headers.
    */
-  async deleteOnOwner(bucket: string, key: string, user: string, conditions: WriteConditions): Promise<void> {
+  async deleteOnOwner(bucket: string, key: string, who: TokenIdentity, conditions: WriteConditions): Promise<void> {
     const path = `/${bucket}/${key}`;
     const target = this.opts.view.serverOf(path, true);
     if (!target) throw new S3Error('SlowDown', 'No worker serves this key now; retry shortly.');
     const tls = this.opts.tls !== undefined;
     const origin = tls ? `https://${target.httpsAddress ?? target.address}` : `http://${target.address}`;
-    const token = signRedirect(this.opts.secret, 'DELETE', path, user);
+    const token = signRedirect(this.opts.secret, 'DELETE', path, who);
     const headers: Record<string, string> = {};
     if (conditions.ifMatch !== undefined) headers['if-match'] = conditions.ifMatch;
     if (conditions.ifMatchLastModified) headers['x-amz-if-match-last-modified-time'] = conditions.ifMatchLastModified.toUTCString();
@@ -208,7 +208,7 @@ export class Forwarder {
     const q = original.indexOf('?');
     const pathPart = `/${encodeS3Path(r.endpoint.bucket)}/${encodeS3Path(r.endpoint.key)}`;
     const query = q < 0 ? '' : original.slice(q + 1);
-    const token = signRedirect(this.opts.secret, r.req.method ?? 'GET', path, r.identity.user);
+    const token = signRedirect(this.opts.secret, r.req.method ?? 'GET', path, r.identity);
     const location = `${secure ? 'https' : 'http'}://${address}${pathPart}?${query ? `${query}&` : ''}${REDIRECT_PARAM}=${encodeURIComponent(token)}`;
     this.forwarded.inc({ mode: 'redirect' });
     r.log.note = `redirect ${target.id}`;

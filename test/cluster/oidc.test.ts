@@ -1,12 +1,18 @@
 // OIDC in a cluster: temporary credentials issued by one worker work through every other one,
-// also when no cluster secret is configured (the workers agree on the one kept in etcd).
+// also when no cluster secret is configured (the workers agree on the one kept in etcd); in
+// redirect mode the user's groups go along with the redirect, for the owner's authorization.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { type Cluster, counter, startCluster } from '../helpers/cluster.js';
+import { addressOf, type Cluster, counter, keysByOwner, startCluster } from '../helpers/cluster.js';
 import { type RunningEtcd, startEtcd } from '../helpers/etcd.js';
 import { OidcProvider } from '../helpers/oidcProvider.js';
+import { type RawAnswer, rawRequest } from '../helpers/http.js';
 import { bodyOf } from '../helpers/s3.js';
 
 describe('cluster, OIDC: temporary credentials from one worker work through all', { timeout: 300_000 }, () => {
@@ -63,5 +69,70 @@ describe('cluster, OIDC: temporary credentials from one worker work through all'
     let hits = 0;
     for (const w of others) hits += await counter(w, 'strata_proxy_cache_answers_total', 'answer="hit"');
     assert.ok(hits > 0, 'some GETs were answered from a proxy cache');
+  });
+});
+
+describe('cluster, OIDC, redirect mode: the user\'s groups go along with the redirect', { timeout: 300_000 }, () => {
+  let etcd: RunningEtcd;
+  let idp: OidcProvider;
+  let cluster: Cluster;
+  let dir: string;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'strata-oidc-redirect-'));
+    // Only a group may write: a redirect that forgot the groups is refused by the owner.
+    writeFileSync(join(dir, 'policy.json'), JSON.stringify({ rules: [{ principals: ['group:writers'], actions: ['*'], buckets: ['data'] }] }));
+    etcd = await startEtcd();
+    idp = await OidcProvider.start();
+    cluster = await startCluster({
+      n: 3,
+      etcd,
+      conf: {
+        'strata.worker.s3.redirect.enabled': 'true',
+        'strata.security.authentication.type': 'OIDC',
+        'strata.security.oidc.issuer': idp.issuer,
+        'strata.security.oidc.audience': 'strata',
+        'strata.security.authorization.policy.file': join(dir, 'policy.json'),
+      },
+    });
+  });
+  after(async () => {
+    await cluster?.stop();
+    await idp?.stop();
+    await etcd?.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Sends to worker 0 and follows its 307 as a client does: to the Location, without Authorization. */
+  async function viaRedirect(method: string, key: string, authorization: string, body?: string): Promise<{ first: RawAnswer; last: RawAnswer }> {
+    const first = await rawRequest(cluster.workers[0].s3Port, method, `/data/${key}`, body, { authorization });
+    assert.equal(first.status, 307, first.body);
+    const to = new URL(String(first.headers.location));
+    return { first, last: await rawRequest(Number(to.port), method, `${to.pathname}${to.search}`, body) };
+  }
+
+  it('a member of the group writes, reads and deletes through a non-owner; others are refused by the owner', async () => {
+    const [w0] = cluster.workers;
+    const candidates = Array.from({ length: 12 }, (_, i) => `groups/${i}`);
+    const ownedByW0 = (await keysByOwner(w0, 'data', candidates)).get(addressOf(w0)) ?? [];
+    const key = candidates.find((k) => !ownedByW0.includes(k))!;
+    const writer = `Bearer ${await idp.idToken({ sub: 'wes', groups: ['writers'] })}`;
+    const put = await viaRedirect('PUT', key, writer, 'by a group member');
+    assert.equal(put.last.status, 200, put.last.body);
+    const get = await viaRedirect('GET', key, writer);
+    assert.equal(get.last.status, 200, get.last.body);
+    assert.equal(get.last.body, 'by a group member');
+    const outsider = `Bearer ${await idp.idToken({ sub: 'otto', groups: ['readers'] })}`;
+    const refused = await viaRedirect('GET', key, outsider);
+    assert.equal(refused.last.status, 403, refused.last.body);
+    assert.match(refused.last.body, /<Code>AccessDenied<\/Code>/);
+    // DeleteObjects through worker 0 deletes on the owner as the same user, with the groups.
+    const xml = `<Delete><Object><Key>${key}</Key></Object></Delete>`;
+    const md5 = createHash('md5').update(xml).digest('base64');
+    const del = await rawRequest(w0.s3Port, 'POST', '/data?delete', xml, { authorization: writer, 'content-md5': md5 });
+    assert.equal(del.status, 200, del.body);
+    assert.match(del.body, new RegExp(`<Deleted><Key>${key}</Key>`));
+    assert.doesNotMatch(del.body, /<Error>/);
+    assert.equal((await viaRedirect('GET', key, writer)).last.status, 404);
   });
 });

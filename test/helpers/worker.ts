@@ -1,7 +1,7 @@
 // Starts the real built worker (dist/src/cli/main.js) as a child process on free loopback ports,
 // with its own work folder, for integration tests and benchmarks.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -12,13 +12,44 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = resolve(here, '..', '..', '..');
 export const CLI = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
 
+/**
+ * A loopback port nothing listens on, for a server started next. Taken below the kernel's
+ * ephemeral range: a port of that range can be given to an outgoing connection between this
+ * check and the server's bind (EADDRINUSE, seen in CI), one below it cannot.
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
+  const low = 10_000;
+  const high = ephemeralLow() - 1;
+  for (let i = 0; high - low > 1000 && i < 100; i++) {
+    const port = low + Math.floor(Math.random() * (high - low));
+    if (handedOut.has(port)) continue;
+    if ((await listenOn(port)) !== undefined) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  return (await listenOn(0))!;
+}
+
+/** Ports this process gave out: not given again, though their server may not listen yet. */
+const handedOut = new Set<number>();
+
+function ephemeralLow(): number {
+  try {
+    return Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || 32768;
+  } catch {
+    return 32768;
+  }
+}
+
+/** Listens on `port` (0: any) and closes again: the port, or undefined when it is taken. */
+function listenOn(port: number): Promise<number | undefined> {
+  return new Promise((res) => {
     const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
+    s.once('error', () => res(undefined));
+    s.listen(port, '127.0.0.1', () => {
+      const got = (s.address() as { port: number }).port;
+      s.close(() => res(got));
     });
   });
 }

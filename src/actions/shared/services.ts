@@ -3,6 +3,7 @@ import type { WriteConditions } from '../../objects/conditions.js';
 import type { MultipartService } from '../../objects/multipart.js';
 import type { ObjectService } from '../../objects/objectService.js';
 import type { OidcVerifier } from '../../s3/auth/oidc.js';
+import type { Identity } from '../../s3/auth/simple.js';
 import type { TemporaryCredentials } from '../../s3/auth/temporaryCredentials.js';
 
 export interface S3Settings {
@@ -31,7 +32,7 @@ export interface ClusterPeers {
   /** True when another worker serves `/bucket/key` now (its caches are the ones to keep right). */
   ownedElsewhere(bucket: string, key: string): boolean;
   /** DeleteObject of the key on the worker that serves it, acting as `user`; throws its S3 error. */
-  deleteOnOwner(bucket: string, key: string, user: string, conditions: WriteConditions): Promise<void>;
+  deleteOnOwner(bucket: string, key: string, who: Pick<Identity, 'user' | 'groups'>, conditions: WriteConditions): Promise<void>;
 }
 
 export interface StsService {

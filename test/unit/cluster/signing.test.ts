@@ -24,16 +24,26 @@ test("a marker signs the proxy cache's held version: none added, removed or chan
   assert.ok(!verifyForward(SECRET, signForward(SECRET, 'GET', '/b/k', NOW), 'GET', '/b/k', NOW, 'v1'));
 });
 
-test('a redirect token carries the user and binds method, path and expiry', () => {
-  const t = signRedirect(SECRET, 'PUT', '/b/a key/é', 'alice@example', NOW);
-  assert.equal(verifyRedirect(SECRET, t, 'PUT', '/b/a key/é', NOW), 'alice@example');
-  assert.equal(verifyRedirect(SECRET, t, 'PUT', '/b/a key/é', NOW + REDIRECT_TOKEN_TTL_S), 'alice@example');
+test('a redirect token carries the user and groups and binds method, path and expiry', () => {
+  const alice = { user: 'alice@example' };
+  const t = signRedirect(SECRET, 'PUT', '/b/a key/é', alice, NOW);
+  assert.deepEqual(verifyRedirect(SECRET, t, 'PUT', '/b/a key/é', NOW), alice);
+  assert.deepEqual(verifyRedirect(SECRET, t, 'PUT', '/b/a key/é', NOW + REDIRECT_TOKEN_TTL_S), alice);
   assert.equal(verifyRedirect(SECRET, t, 'PUT', '/b/a key/é', NOW + REDIRECT_TOKEN_TTL_S + 1), undefined);
   assert.equal(verifyRedirect(SECRET, t, 'GET', '/b/a key/é', NOW), undefined);
   assert.equal(verifyRedirect(SECRET, t, 'PUT', '/b/other', NOW), undefined);
   assert.equal(verifyRedirect(Buffer.from('other'), t, 'PUT', '/b/a key/é', NOW), undefined);
-  // Another user put into the token breaks the signature.
-  const [exp, , sig] = t.split('.');
-  assert.equal(verifyRedirect(SECRET, `${exp}.${Buffer.from('mallory').toString('base64url')}.${sig}`, 'PUT', '/b/a key/é', NOW), undefined);
+  // Another user, or groups, put into the token break the signature.
+  const [exp, , , sig] = t.split('.');
+  const b64 = (s: string) => Buffer.from(s).toString('base64url');
+  assert.equal(verifyRedirect(SECRET, `${exp}.${b64('mallory')}..${sig}`, 'PUT', '/b/a key/é', NOW), undefined);
+  assert.equal(verifyRedirect(SECRET, `${exp}.${b64('alice@example')}.${b64('["admins"]')}.${sig}`, 'PUT', '/b/a key/é', NOW), undefined);
   assert.equal(verifyRedirect(SECRET, 'garbage', 'PUT', '/b/a key/é', NOW), undefined);
+  // Groups go along (authorization rules name them), and cannot be changed or dropped.
+  const dana = { user: 'dana', groups: ['writers', 'a.b/c'] };
+  const g = signRedirect(SECRET, 'GET', '/b/k', dana, NOW);
+  assert.deepEqual(verifyRedirect(SECRET, g, 'GET', '/b/k', NOW), dana);
+  const [e2, u2, , s2] = g.split('.');
+  assert.equal(verifyRedirect(SECRET, `${e2}.${u2}..${s2}`, 'GET', '/b/k', NOW), undefined);
+  assert.equal(verifyRedirect(SECRET, `${e2}.${u2}.${b64('["writers"]')}.${s2}`, 'GET', '/b/k', NOW), undefined);
 });
