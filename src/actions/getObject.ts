@@ -14,16 +14,19 @@ export async function getObject(r: S3Request, svc: Services): Promise<void> {
   if (r.forwarded?.heldVersion !== undefined && (await answerHeld(r, svc, r.forwarded.heldVersion, rangeHeader))) return;
   const read = await svc.objects.getObject(bucket, key, (size) => parseRange(rangeHeader, size));
   const { status, range } = read;
+  let length: number;
   try {
     checkReadConditions(r.req.headers, status);
+    const answer = readAnswer(r, status, range);
+    // The worker that forwarded this may keep the bytes, under this version (cluster/proxyCache.ts).
+    if (r.forwarded?.wantsVersion && !range) answer.headers[VERSION_HEADER] = status.version;
+    r.res.writeHead(answer.code, answer.headers);
+    length = answer.length;
   } catch (e) {
+    // The body holds a file or a connection to the store until it is read or destroyed.
     read.body.destroy();
     throw e;
   }
-  const { code, headers, length } = readAnswer(r, status, range);
-  // The worker that forwarded this may keep the bytes, under this version (cluster/proxyCache.ts).
-  if (r.forwarded?.wantsVersion && !range) headers[VERSION_HEADER] = status.version;
-  r.res.writeHead(code, headers);
   r.log.bytesOut = length;
   if (read.bytes && read.bytes.length === length) {
     r.res.end(read.bytes);

@@ -2,7 +2,8 @@
 // <Code>, an x-amz-request-id header; nothing is written; the worker keeps serving.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
+import { execSync } from 'node:child_process';
+import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { type IncomingHttpHeaders, request } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -29,6 +30,19 @@ describe('bad input over raw HTTP', { timeout: 600_000 }, () => {
   after(async () => {
     await w?.stop();
   });
+
+  /** Regular files open in the worker's processes (/proc/<pid>/fd), to see that none leak. */
+  function openFiles(): number {
+    const pids = [w.process.pid!, ...execSync(`pgrep -P ${w.process.pid} || true`).toString().trim().split('\n').filter(Boolean).map(Number)];
+    let n = 0;
+    for (const pid of pids) {
+      for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+        const target = (() => { try { return readlinkSync(`/proc/${pid}/fd/${fd}`); } catch { return ''; } })();
+        if (target.startsWith('/')) n++;
+      }
+    }
+    return n;
+  }
 
   /** One request through node:http (path sent verbatim: options, not a URL that would resolve dot segments). */
   function send(method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}): Promise<Answer> {
@@ -195,6 +209,24 @@ describe('bad input over raw HTTP', { timeout: 600_000 }, () => {
     assert.deepEqual(readdirSync(w.workDir).sort(), workBefore, 'nothing new in the work folder');
     assert.ok(!existsSync(join(w.rootUfs, 'x')) && !existsSync(join(w.workDir, 'x')));
     await stillServes();
+  });
+
+  test('response-* values with control or non-Latin-1 characters are sent encoded; no file is left open', T, async () => {
+    // Over 256 KiB: the body is read from an open file (ufs/fileBody.ts), which a failed answer must close.
+    assert.equal((await send('PUT', '/data/override-big', Buffer.alloc(300 * 1024, 7))).status, 200);
+    const before = openFiles();
+    for (let i = 0; i < 40; i++) {
+      const a = await send('GET', '/data/override-big?response-content-type=text%2Fplain%01x&response-content-disposition=attachment%3B%20filename%3D%22%E2%82%AC.txt%22&response-cache-control=a%0D%0AX-Injected%3A%201');
+      assert.equal(a.status, 200, a.body.slice(0, 300));
+      assert.equal(a.headers['content-type'], `=?UTF-8?B?${Buffer.from('text/plain\x01x').toString('base64')}?=`);
+      // The UTF-8 bytes as sent (Node reads header bytes as Latin-1).
+      assert.equal(Buffer.from(String(a.headers['content-disposition']), 'latin1').toString('utf8'), 'attachment; filename="€.txt"');
+      assert.equal(a.headers['x-injected'], undefined, 'no header injected');
+      assert.equal(a.body.length, 300 * 1024);
+    }
+    const HEAD = await send('HEAD', '/data/override-big?response-content-type=%01');
+    assert.equal(HEAD.status, 200);
+    await waitFor(async () => openFiles() <= before + 4, 10_000, () => `open files: ${before} before, ${openFiles()} after`);
   });
 
   test('HEAD of a missing key -> 404 with an empty body and x-amz-request-id', T, async () => {

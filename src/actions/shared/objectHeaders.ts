@@ -83,7 +83,7 @@ export function objectHeaders(status: ObjectStatus, opts: ObjectHeaderOptions): 
   if (opts.query) {
     for (const [param, headerName] of Object.entries(OVERRIDES)) {
       const v = opts.query[param];
-      if (v !== undefined) out[headerName] = v;
+      if (v !== undefined) out[headerName] = overrideValue(v);
     }
   }
   return out;
@@ -106,7 +106,20 @@ export function readAnswer(r: S3Request, status: ObjectStatus, range: ByteRange 
  * round-trips byte for byte; anything Node cannot send is RFC 2047-encoded, as S3 does.
  */
 function encodeHeaderValue(v: string): string {
-  // eslint-disable-next-line no-control-regex
-  if (/^[\t\x20-\x7e\x80-\xff]*$/.test(v)) return v;
-  return `=?UTF-8?B?${Buffer.from(v, 'utf8').toString('base64')}?=`;
+  return SENDABLE.test(v) ? v : rfc2047(Buffer.from(v, 'utf8'));
 }
+
+/**
+ * A response-* value is text (the query is decoded as UTF-8): it goes out as its UTF-8 bytes,
+ * or RFC 2047-encoded when it holds control characters, which no header may carry.
+ */
+function overrideValue(v: string): string {
+  const utf8 = Buffer.from(v, 'utf8');
+  const bytes = utf8.toString('latin1');
+  return SENDABLE.test(bytes) ? bytes : rfc2047(utf8);
+}
+
+// eslint-disable-next-line no-control-regex
+const SENDABLE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+const rfc2047 = (utf8: Buffer) => `=?UTF-8?B?${utf8.toString('base64')}?=`;
