@@ -104,6 +104,8 @@ export class FileRangeBody extends Readable implements SendableBody {
 
 /** Resolves when `out` can take more; rejects when it closed first (the client went away). */
 export function drained(out: Writable): Promise<void> {
+  // Gone already (during the read before this write): its 'close' may have fired, and will not again.
+  if (out.destroyed) return Promise.reject(new Error('the client went away'));
   return new Promise((resolve, reject) => {
     const onDrain = () => {
       out.off('close', onClose);

@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import type { LocalUfs as LocalUfsType } from '../../../src/ufs/localUfs.js';
 
@@ -93,5 +93,18 @@ describe('file descriptor lifetime', () => {
     const mine = events.filter((e) => e.fd === fd).map((e) => e.what);
     assert.deepEqual(mine.slice(-2), ['<read', 'close'], mine.join(' '));
     assert.equal(mine.filter((w) => w === 'close').length, 1);
+  });
+
+  test('a file body sent to a client that leaves during a read settles, and closes its fd', async () => {
+    const fd = fs.openSync(join(root, 'ok'), 'r');
+    events.length = 0;
+    const body = new FileRangeBody(fd, 0, 200 * 1024 - 1);
+    const client = new Writable({ highWaterMark: 1, write: (_c, _e, cb) => setTimeout(cb, 10) });
+    const sending = body.sendTo(client);
+    client.destroy(); // while the first read is in flight: its 'close' comes before the read ends
+    const settled = await Promise.race([sending.then(() => 'resolved', () => 'rejected'), new Promise((r) => setTimeout(() => r('hung'), 5_000))]);
+    assert.equal(settled, 'rejected');
+    await settle();
+    assert.deepEqual(events.filter((e) => e.fd === fd).map((e) => e.what).slice(-1), ['close']);
   });
 });
