@@ -15,6 +15,12 @@ import { OidcProvider } from '../helpers/oidcProvider.js';
 import { type RawAnswer, rawRequest } from '../helpers/http.js';
 import { bodyOf } from '../helpers/s3.js';
 
+const oidcConf = (idp: OidcProvider) => ({
+  'strata.security.authentication.type': 'OIDC',
+  'strata.security.oidc.issuer': idp.issuer,
+  'strata.security.oidc.audience': 'strata',
+});
+
 describe('cluster, OIDC: temporary credentials from one worker work through all', { timeout: 300_000 }, () => {
   let etcd: RunningEtcd;
   let idp: OidcProvider;
@@ -28,9 +34,7 @@ describe('cluster, OIDC: temporary credentials from one worker work through all'
       etcd,
       conf: {
         'strata.cluster.secret': '', // generated once and kept in etcd
-        'strata.security.authentication.type': 'OIDC',
-        'strata.security.oidc.issuer': idp.issuer,
-        'strata.security.oidc.audience': 'strata',
+        ...oidcConf(idp),
       },
     });
   });
@@ -89,9 +93,7 @@ describe('cluster, OIDC, redirect mode: the user\'s groups go along with the red
       etcd,
       conf: {
         'strata.worker.s3.redirect.enabled': 'true',
-        'strata.security.authentication.type': 'OIDC',
-        'strata.security.oidc.issuer': idp.issuer,
-        'strata.security.oidc.audience': 'strata',
+        ...oidcConf(idp),
         'strata.security.authorization.policy.file': join(dir, 'policy.json'),
       },
     });
