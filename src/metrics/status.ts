@@ -94,8 +94,11 @@ export class StatusHistory {
   constructor(private readonly readMetrics: () => Promise<string>, private readonly intervalMs: number) {}
 
   start(): void {
-    void this.sample();
-    this.timer = setInterval(() => void this.sample(), this.intervalMs);
+    // A sample that fails (a child that does not answer the primary's metrics request, while it
+    // starts) is skipped: the next one comes an interval later.
+    const sample = () => void this.sample().catch(() => undefined);
+    sample();
+    this.timer = setInterval(sample, this.intervalMs);
     this.timer.unref();
   }
 

@@ -64,7 +64,9 @@ export class PrimarySiblings implements Siblings {
     cluster.on('message', (worker, m: unknown) => {
       if (!isMessage(m)) return;
       if (m.strata === 'announce') {
-        void this.relay(m.change, worker.id).then(() => worker.send({ strata: 'applied', id: m.id } satisfies AppliedMessage));
+        // The announcer may have died meanwhile: a failed send is reported to the callback,
+        // not as an 'error' event that nothing listens to (which would end the primary).
+        void this.relay(m.change, worker.id).then(() => worker.send({ strata: 'applied', id: m.id } satisfies AppliedMessage, ignoreSendError));
       } else if (m.strata === 'applied') {
         this.acknowledge(m.id, worker.id);
       }
@@ -87,7 +89,7 @@ export class PrimarySiblings implements Siblings {
     const id = randomUUID();
     await new Promise<void>((done) => {
       this.waiting.set(id, { left: new Set(targets.map((w) => w!.id)), done });
-      for (const w of targets) w!.send({ strata: 'announce', id, change } satisfies AnnounceMessage);
+      for (const w of targets) w!.send({ strata: 'announce', id, change } satisfies AnnounceMessage, ignoreSendError);
     });
   }
 
@@ -101,3 +103,6 @@ export class PrimarySiblings implements Siblings {
     }
   }
 }
+
+/** A child that is gone: its 'exit' acknowledges for it, so there is nothing more to do. */
+function ignoreSendError(): void {}

@@ -26,7 +26,7 @@ import { failureOf, type FailureEntry, RecentErrors, StatusHistory } from '../me
 import { MountTable } from '../namespace/mountTable.js';
 import { MultipartService } from '../objects/multipart.js';
 import { ObjectService } from '../objects/objectService.js';
-import { ALONE, type Siblings } from '../objects/siblings.js';
+import { ALONE, type Change, type Siblings } from '../objects/siblings.js';
 import { type Identity, workerUser } from '../s3/auth/simple.js';
 import { S3Error } from '../s3/errors.js';
 import { createS3Handler, nextRequestId, rejectExpectation, type S3Request } from '../s3/handler.js';
@@ -106,8 +106,12 @@ export class Worker {
     await mounts.load();
     let siblings: Siblings = ALONE;
     let objects: ObjectService | undefined;
-    if (role === 'child') siblings = new ChildSiblings((change) => objects!.applyChange(change));
-    if (role === 'primary') siblings = new PrimarySiblings((change) => objects!.applyChange(change));
+    // A change another process announced that cannot be applied here (a mount table that fails
+    // to load) is logged; it must not end the process as an unhandled rejection.
+    const applyChange = (change: Change) =>
+      objects!.applyChange(change).catch((e: unknown) => logger.error({ err: e, change: change.kind }, 'could not apply a change announced by another S3 process'));
+    if (role === 'child') siblings = new ChildSiblings(applyChange);
+    if (role === 'primary') siblings = new PrimarySiblings(applyChange);
     const metrics = new Metrics();
     // The page cache: one per worker; the primary (or the single process) owns its index. The
     // primary's index gauges are shown beside the children's sums; its own counters (cache load)
