@@ -73,6 +73,8 @@ export interface RequestLimits {
   maxHeaders: number;
   /** Longest pause between two pieces of a request body (slowloris); 0 disables. */
   bodyIdleMs: number;
+  /** How long a kept-alive connection may stay idle (the server's keepAliveTimeout); 0: for ever. */
+  keepAliveIdleMs: number;
 }
 
 /** S3-style request ids: 16 upper-case hex characters, unique per worker process. */
@@ -124,17 +126,20 @@ export function createS3Handler(opts: HandlerOptions): (req: IncomingMessage, re
         socket.destroy();
       }
     };
+    // The body timer lives on the socket, which Node also times while a kept-alive connection is
+    // idle: ending it after the answer was sent puts the idle timer back, as Node had set it.
+    const endBodyIdle = () => socket.setTimeout(res.writableFinished ? opts.limits.keepAliveIdleMs : 0);
     if (bodyIdle > 0 && expectsBody) {
       // On the request, not the socket: Node's server destroys a timed-out socket nobody claims.
       req.setTimeout(bodyIdle, onBodyIdle);
-      req.once('end', () => req.setTimeout(0));
+      req.once('end', endBodyIdle);
     }
     res.once('finish', () => finished());
     res.once('close', () => {
       socket.off('end', onClientEnd);
       if (bodyIdle > 0 && expectsBody) {
         req.off('timeout', onBodyIdle);
-        socket.setTimeout(0);
+        endBodyIdle();
       }
       finished();
     });

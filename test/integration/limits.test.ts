@@ -1,5 +1,5 @@
 // Limits that protect a worker from hostile or broken clients, each configurable: concurrent
-// connections, header count, URL length, and a body that stalls (slowloris).
+// connections, header count, URL length, a body that stalls (slowloris), idle kept-alive connections.
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
@@ -16,6 +16,7 @@ describe('request limits', { timeout: 60_000 }, () => {
         'strata.worker.s3.max.headers.count': '20',
         'strata.worker.s3.max.url.length': '1KB',
         'strata.worker.s3.body.idle.timeout': '1s',
+        'strata.worker.s3.connection.idle.max.time': '1s',
       },
     });
   });
@@ -71,5 +72,24 @@ describe('request limits', { timeout: 60_000 }, () => {
     assert.match(out, /<Code>RequestTimeout<\/Code>/);
     assert.ok(Date.now() - started < 8000, 'answered about one idle timeout after the client stalled');
     assert.equal((await fetch(`${w.s3Url}/data/stalled`, { method: 'HEAD' })).status, 404);
+  });
+
+  test('a kept-alive connection idle for connection.idle.max.time is closed, after a GET and after a PUT', async () => {
+    for (const request of ['GET /data HTTP/1.1\r\nHost: x\r\n\r\n', 'PUT /data/idle HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello']) {
+      const socket = connect(w.s3Port, '127.0.0.1');
+      let answer = '';
+      socket.on('data', (d) => (answer += d));
+      socket.on('error', () => undefined);
+      const closed = new Promise<boolean>((resolve) => {
+        socket.once('close', () => resolve(true));
+        setTimeout(() => resolve(false), 10_000).unref();
+      });
+      socket.write(request);
+      const wasClosed = await closed;
+      socket.destroy();
+      assert.match(answer, /^HTTP\/1\.1 200/, request);
+      assert.doesNotMatch(answer, /Connection: close/i, 'kept alive after the answer');
+      assert.ok(wasClosed, `the worker closed the idle connection (${request.split(' ')[0]})`);
+    }
   });
 });
