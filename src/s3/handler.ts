@@ -1,6 +1,7 @@
 // The S3 request handler: request id, endpoint, identity, dispatch to the action, error
 // rendering, access log. The action table is given by server/ (actions sit on top of s3/).
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Authenticator } from './auth/authenticate.js';
@@ -134,7 +135,10 @@ export function createS3Handler(opts: HandlerOptions): (req: IncomingMessage, re
       req.setTimeout(bodyIdle, onBodyIdle);
       req.once('end', endBodyIdle);
     }
-    res.once('finish', () => finished());
+    res.once('finish', () => {
+      if (!req.complete) dropRestOfBody(req, socket);
+      finished();
+    });
     res.once('close', () => {
       socket.off('end', onClientEnd);
       if (bodyIdle > 0 && expectsBody) {
@@ -216,4 +220,17 @@ export function rejectExpectation(req: IncomingMessage, res: ServerResponse): vo
   res.shouldKeepAlive = false;
   const resource = (req.url ?? '/').split('?')[0];
   sendError({ res, requestId, resource, isHead: req.method === 'HEAD' }, new S3Error('ExpectationFailed', `Expect: ${req.headers.expect ?? ''} is not supported; only 100-continue is.`));
+}
+
+/**
+ * A request answered before its body was read in full (an error part way through it): the rest is
+ * read and dropped, as Node does with a body nobody started reading, so that the client can finish
+ * sending and read the answer, and the connection stays usable; left unread, both ends would wait
+ * for the request timeout. A failed pipeline destroys the request but, by design, not the socket,
+ * which it leaves paused: `_dump` makes the parser drop the body, and the socket reads again.
+ */
+function dropRestOfBody(req: IncomingMessage, socket: Socket): void {
+  req.unpipe();
+  (req as IncomingMessage & { _dump(): void })._dump();
+  if (!socket.destroyed) socket.resume();
 }

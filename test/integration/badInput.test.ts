@@ -229,6 +229,34 @@ describe('bad input over raw HTTP', { timeout: 600_000 }, () => {
     await waitFor(async () => openFiles() <= before + 4, 10_000, () => `open files: ${before} before, ${openFiles()} after`);
   });
 
+  test('an error part way through a body: the rest is read, the client gets the error, the connection serves on', T, async () => {
+    // aws-chunked framing that breaks after the first chunk, followed by 8 MiB more: more than the
+    // socket buffers hold, so the upload only completes if the worker reads on after its answer.
+    const good = Buffer.alloc(64 * 1024, 97);
+    const rest = Buffer.alloc(8 * 1024 * 1024, 98);
+    const body = Buffer.concat([Buffer.from(`${good.length.toString(16)}\r\n`), good, Buffer.from('\r\nzz\r\n'), rest]);
+    const socket = connect(w.s3Port, '127.0.0.1');
+    let answer = '';
+    socket.on('data', (d) => (answer += d));
+    socket.on('error', () => undefined);
+    const sent = new Promise<boolean>((resolve) => {
+      socket.write(
+        `PUT /data/broken-chunks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Encoding: aws-chunked\r\nx-amz-content-sha256: STREAMING-UNSIGNED-PAYLOAD-TRAILER\r\n` +
+          `x-amz-decoded-content-length: ${good.length + rest.length}\r\nContent-Length: ${body.length}\r\n\r\n`,
+      );
+      socket.write(body, () => resolve(true));
+      setTimeout(() => resolve(false), 10_000).unref();
+    });
+    assert.ok(await sent, 'the whole body was taken within 10 s');
+    socket.write('HEAD /data/broken-chunks HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    await waitFor(async () => (answer.match(/HTTP\/1\.1 \d{3}/g) ?? []).length === 2, 10_000, () => `answers: ${answer.slice(0, 600)}`);
+    socket.destroy();
+    const [first, second] = answer.match(/HTTP\/1\.1 \d{3}/g)!;
+    assert.match(first, / 4\d\d$/);
+    assert.match(answer, /<Code>\w+<\/Code>/);
+    assert.equal(second, 'HTTP/1.1 404', 'the same connection answers the next request; nothing was written');
+  });
+
   test('HEAD of a missing key -> 404 with an empty body and x-amz-request-id', T, async () => {
     const a = await send('HEAD', '/data/no/such/key');
     assert.equal(a.status, 404);
