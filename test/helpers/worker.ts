@@ -18,7 +18,8 @@ export const CLI = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
  * check and the server's bind (EADDRINUSE, seen in CI), one below it cannot.
  */
 export async function freePort(): Promise<number> {
-  const low = 10_000;
+  // Above every port fetch() refuses to connect to (the Fetch standard's "bad ports", up to 10080).
+  const low = 11_000;
   const high = ephemeralLow() - 1;
   for (let i = 0; high - low > 1000 && i < 100; i++) {
     const port = low + Math.floor(Math.random() * (high - low));
