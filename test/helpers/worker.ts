@@ -106,11 +106,20 @@ export async function startWorker(opts: StartOptions = {}): Promise<RunningWorke
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
-  await waitFor(async () => {
-    if (child.exitCode !== null) throw new Error(`worker exited early (${child.exitCode}):\n${out}`);
-    const r = await fetch(`http://127.0.0.1:${webPort}/ready`).catch(() => null);
-    return r?.status === 200;
-  }, 15_000, () => `worker not ready:\n${out}`);
+  try {
+    await waitFor(async () => {
+      if (child.exitCode !== null) throw new Error(`worker exited early (${child.exitCode}):\n${out}`);
+      const r = await fetch(`http://127.0.0.1:${webPort}/ready`).catch(() => null);
+      return r?.status === 200;
+    }, 15_000, () => `worker not ready:\n${out}`);
+  } catch (e) {
+    // A worker left running would keep the test file's process alive until the runner's timeout.
+    if (child.exitCode === null) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+    throw e;
+  }
   const adminUrl = `http://127.0.0.1:${webPort}`;
   const cleanup = () => {
     if (!opts.keep && !opts.workDir) rmSync(workDir, { recursive: true, force: true });
