@@ -6,11 +6,12 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import {
-  CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, DeleteObjectsCommand, GetBucketAclCommand,
+  CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, DeleteBucketCommand, DeleteObjectCommand, DeleteObjectsCommand, GetBucketAclCommand,
   GetBucketLocationCommand, GetBucketPolicyCommand, GetBucketVersioningCommand, GetObjectAclCommand, GetObjectCommand,
   HeadBucketCommand, HeadObjectCommand, ListBucketsCommand, ListObjectsCommand, ListObjectsV2Command,
-  ListObjectVersionsCommand, PutObjectAclCommand, PutObjectCommand, S3Client,
+  ListObjectVersionsCommand, PutObjectAclCommand, PutObjectCommand, S3Client, UploadPartCommand,
 } from '@aws-sdk/client-s3';
+import { rawRequest } from '../helpers/http.js';
 import { bodyOf, s3Error } from '../helpers/s3.js';
 import { type RunningWorker, startWorker } from '../helpers/worker.js';
 
@@ -85,6 +86,57 @@ describe('AWS SDK v3 flows', { timeout: 180_000 }, () => {
     assert.equal(o.ContentType, 'text/x-override');
     assert.equal(o.ContentDisposition, 'attachment; filename="r.txt"');
     assert.equal(o.CacheControl, 'no-cache');
+  });
+
+  test('GetObject and HeadObject of one part (?partNumber): a ranged answer with the parts count', async () => {
+    const parts = [randomBytes(5 * 1024 * 1024), randomBytes(5 * 1024 * 1024 + 7), randomBytes(100)];
+    const Key = 'sdk/parts';
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key }));
+    const done = [];
+    for (const [i, Body] of parts.entries()) done.push({ PartNumber: i + 1, ETag: (await s3.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: i + 1, Body }))).ETag });
+    await s3.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: done } }));
+    let start = 0;
+    for (const [i, bytes] of parts.entries()) {
+      const got = await s3.send(new GetObjectCommand({ Bucket, Key, PartNumber: i + 1 }));
+      assert.equal(got.$metadata.httpStatusCode, 206);
+      assert.equal(got.PartsCount, 3);
+      assert.equal(got.ContentRange, `bytes ${start}-${start + bytes.length - 1}/10485867`);
+      assert.ok((await bodyOf(got)).equals(bytes), `part ${i + 1}`);
+      const head = await s3.send(new HeadObjectCommand({ Bucket, Key, PartNumber: i + 1 }));
+      assert.equal(head.ContentLength, bytes.length);
+      assert.equal(head.PartsCount, 3);
+      start += bytes.length;
+    }
+    assert.deepEqual(await s3Error(s3.send(new GetObjectCommand({ Bucket, Key, PartNumber: 4 }))), { code: 'InvalidPartNumber', status: 416 });
+    // Without partNumber: the whole object, and no parts count (S3 sends it only for a part).
+    const whole = await s3.send(new HeadObjectCommand({ Bucket, Key }));
+    assert.equal(whole.ContentLength, 10485867);
+    assert.equal(whole.PartsCount, undefined);
+    // An object written in one PUT is its own single part.
+    await s3.send(new PutObjectCommand({ Bucket, Key: 'sdk/one-part', Body: 'hello parts' }));
+    const one = await s3.send(new GetObjectCommand({ Bucket, Key: 'sdk/one-part', PartNumber: 1 }));
+    assert.equal(one.PartsCount, 1);
+    assert.equal(one.ContentRange, 'bytes 0-10/11');
+    assert.equal((await bodyOf(one)).toString(), 'hello parts');
+    assert.deepEqual(await s3Error(s3.send(new GetObjectCommand({ Bucket, Key: 'sdk/one-part', PartNumber: 2 }))), { code: 'InvalidPartNumber', status: 416 });
+    // Bad part numbers, and a Range beside one.
+    const auth = { authorization: 'AWS4-HMAC-SHA256 Credential=sdkuser/20250101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0' };
+    for (const n of ['0', '10001', 'abc', '-1', '1.5']) {
+      const a = await rawRequest(w.s3Port, 'GET', `/data/sdk/one-part?partNumber=${n}`, undefined, auth);
+      assert.equal(a.status, 400, n);
+      assert.match(a.body, /<Code>InvalidArgument<\/Code>/, n);
+    }
+    const both = await rawRequest(w.s3Port, 'GET', '/data/sdk/one-part?partNumber=1', undefined, { ...auth, range: 'bytes=0-1' });
+    assert.equal(both.status, 400);
+    assert.match(both.body, /<Code>InvalidRequest<\/Code>/);
+  });
+
+  test('the conditions are judged before the range: 412 and 304 rather than 416', async () => {
+    const put = await s3.send(new PutObjectCommand({ Bucket, Key: 'sdk/cond-range', Body: 'eleven byte' }));
+    const range = 'bytes=100-200';
+    assert.deepEqual(await s3Error(s3.send(new GetObjectCommand({ Bucket, Key: 'sdk/cond-range', Range: range, IfMatch: '"0000"' }))), { code: 'PreconditionFailed', status: 412 });
+    assert.equal((await s3Error(s3.send(new GetObjectCommand({ Bucket, Key: 'sdk/cond-range', Range: range, IfNoneMatch: put.ETag })))).status, 304);
+    assert.deepEqual(await s3Error(s3.send(new GetObjectCommand({ Bucket, Key: 'sdk/cond-range', Range: range, IfMatch: put.ETag }))), { code: 'InvalidRange', status: 416 });
   });
 
   test('deletes: missing keys are fine, DeleteObjects verbose and quiet', async () => {

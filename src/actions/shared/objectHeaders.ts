@@ -1,6 +1,7 @@
 // The headers S3 sends with an object on GET and HEAD, and the stored headers read from a PUT.
 import type { ByteRange, ObjectMeta, ObjectStatus } from '../../ufs/ufs.js';
 import type { S3Request } from '../../s3/handler.js';
+import { partsCountOf } from './partNumber.js';
 import { header, httpDate, quoteEtag } from './wire.js';
 
 /** Content headers S3 stores with an object and returns on GET/HEAD. */
@@ -75,7 +76,6 @@ export function objectHeaders(status: ObjectStatus, opts: ObjectHeaderOptions): 
   }
   for (const [k, v] of Object.entries(m.userMetadata)) out[`x-amz-meta-${k}`] = encodeHeaderValue(v);
   if (m.tags.length > 0) out['x-amz-tagging-count'] = String(m.tags.length);
-  if (m.partsCount) out['x-amz-mp-parts-count'] = String(m.partsCount);
   if (opts.checksums) {
     for (const [alg, value] of Object.entries(m.checksums)) out[`x-amz-checksum-${alg.toLowerCase()}`] = value;
     if (Object.keys(m.checksums).length > 0) out['x-amz-checksum-type'] = m.checksumType ?? 'FULL_OBJECT';
@@ -98,6 +98,8 @@ export function readAnswer(r: S3Request, status: ObjectStatus, range: ByteRange 
   const length = range ? range.end - range.start + 1 : status.size;
   headers['Content-Length'] = String(length);
   if (range) headers['Content-Range'] = `bytes ${range.start}-${range.end}/${status.size}`;
+  // Only with ?partNumber, as S3 sends it.
+  if (r.endpoint.query.partNumber !== undefined) headers['x-amz-mp-parts-count'] = String(partsCountOf(status));
   return { code: range ? 206 : 200, headers, length };
 }
 
