@@ -135,6 +135,8 @@ function objectAction(m: string, bucket: string, key: string, query: Record<stri
   const ep = (action: ActionName): Endpoint => ({ action, bucket, key, query });
   const sub = unsupported(query);
   if (sub) return { ...ep('Unsupported'), subresource: sub };
+  // Acting on the current object instead would be wrong: a DELETE of an old version removing it.
+  if (query.versionId !== undefined && query.versionId !== 'null') throw new S3Error('NoSuchVersion', 'Strata keeps no versions: only the version id "null" exists.');
   switch (m) {
     case 'GET':
       if ('acl' in query) return ep('GetObjectAcl');

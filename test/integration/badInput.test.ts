@@ -257,6 +257,26 @@ describe('bad input over raw HTTP', { timeout: 600_000 }, () => {
     assert.equal(second, 'HTTP/1.1 404', 'the same connection answers the next request; nothing was written');
   });
 
+  test('a versionId other than "null" is NoSuchVersion, and never acts on the current object', T, async () => {
+    assert.equal((await send('PUT', '/data/versioned', 'current')).status, 200);
+    const tagging = '<Tagging><TagSet><Tag><Key>a</Key><Value>b</Value></Tag></TagSet></Tagging>';
+    for (const [method, path, body, headers] of [
+      ['DELETE', '/data/versioned?versionId=3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY', undefined, {}],
+      ['GET', '/data/versioned?versionId=abc', undefined, {}],
+      ['PUT', '/data/versioned?tagging&versionId=zzz', tagging, { 'content-md5': md5b64(tagging) }],
+      ['DELETE', '/data/versioned?tagging&versionId=zzz', undefined, {}],
+    ] as const) {
+      expectError(await send(method, path, body, headers), 404, 'NoSuchVersion');
+    }
+    const head = await send('HEAD', '/data/versioned?versionId=abc');
+    assert.equal(head.status, 404);
+    assert.equal(head.body, '');
+    const got = await send('GET', '/data/versioned?versionId=null');
+    assert.equal(got.status, 200);
+    assert.equal(got.body, 'current', 'the object is still there, untagged');
+    assert.match((await send('GET', '/data/versioned?tagging')).body, /<TagSet><\/TagSet>|<TagSet\/>/);
+  });
+
   test('HEAD of a missing key -> 404 with an empty body and x-amz-request-id', T, async () => {
     const a = await send('HEAD', '/data/no/such/key');
     assert.equal(a.status, 404);
