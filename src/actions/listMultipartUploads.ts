@@ -31,6 +31,8 @@ export async function listMultipartUploads(r: S3Request, svc: Services): Promise
     const i = delimiter ? u.key.indexOf(delimiter, prefix.length) : -1;
     const commonPrefix = i >= 0 ? u.key.slice(0, i + delimiter.length) : undefined;
     if (commonPrefix !== undefined && prefixes[prefixes.length - 1] === commonPrefix) continue;
+    // A common prefix a previous page ended on (its NextKeyMarker) is not given again.
+    if (commonPrefix !== undefined && commonPrefix === keyMarker) continue;
     if (uploads.length + prefixes.length === maxUploads) {
       truncated = true;
       break;
