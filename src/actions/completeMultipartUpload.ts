@@ -91,7 +91,11 @@ function objectChecksums(upload: UploadInfo, parts: PartInfo[]): {
 }
 
 async function readPartList(r: S3Request, svc: Services): Promise<RequestedPart[]> {
-  const doc = elementOf(await readXmlBody(r.req, svc.settings.maxXmlBytes), 'CompleteMultipartUpload');
+  // No body at all is MalformedXML here, as S3 answers it (s3-tests test_multipart_upload_empty).
+  const body = await readXmlBody(r.req, svc.settings.maxXmlBytes).catch((e: unknown) => {
+    throw e instanceof S3Error && e.code === 'MissingRequestBodyError' ? new S3Error('MalformedXML', 'You must specify at least one part.') : e;
+  });
+  const doc = elementOf(body, 'CompleteMultipartUpload');
   return arrayOf(doc.Part).map((p) => {
     const number = textOf(p.PartNumber)?.trim() ?? '';
     const etag = textOf(p.ETag);

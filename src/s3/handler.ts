@@ -213,15 +213,6 @@ export function createS3Handler(opts: HandlerOptions): (req: IncomingMessage, re
   };
 }
 
-/** An Expect header other than 100-continue (Node's 'checkExpectation'): 417 as an S3 error document. */
-export function rejectExpectation(req: IncomingMessage, res: ServerResponse): void {
-  const requestId = nextRequestId();
-  res.setHeader('x-amz-request-id', requestId);
-  res.shouldKeepAlive = false;
-  const resource = (req.url ?? '/').split('?')[0];
-  sendError({ res, requestId, resource, isHead: req.method === 'HEAD' }, new S3Error('ExpectationFailed', `Expect: ${req.headers.expect ?? ''} is not supported; only 100-continue is.`));
-}
-
 /**
  * A request answered before its body was read in full (an error part way through it): the rest is
  * read and dropped, as Node does with a body nobody started reading, so that the client can finish

@@ -29,7 +29,7 @@ import { ObjectService } from '../objects/objectService.js';
 import { ALONE, type Change, type Siblings } from '../objects/siblings.js';
 import { type Identity, workerUser } from '../s3/auth/simple.js';
 import { S3Error } from '../s3/errors.js';
-import { createS3Handler, nextRequestId, rejectExpectation, type S3Request } from '../s3/handler.js';
+import { createS3Handler, nextRequestId, type S3Request } from '../s3/handler.js';
 import { errorDocument } from '../s3/respond.js';
 import type { Config } from './config.js';
 import { lookupKey } from './configSchema.js';
@@ -368,13 +368,19 @@ function createS3Listeners(
     server.keepAliveTimeout = config.durationMs('strata.worker.s3.connection.idle.max.time');
     // One more than the limit, so that a request with too many fields is seen and refused, not cut.
     server.maxHeadersCount = config.int('strata.worker.s3.max.headers.count') + 1;
+    // A client that sends its whole request and then shuts its side (FIN) still gets the answer;
+    // Node's default would drop the request unanswered. One whose body is cut short that way gets
+    // IncompleteBody (s3/handler.ts). (Node's own switch for this, long-standing but untyped.)
+    (server as { httpAllowHalfOpen?: boolean }).httpAllowHalfOpen = true;
     server.on('connection', (socket: Socket) => {
       open++;
       socket.once('close', () => open--);
       if (maxConnections > 0 && open > maxConnections) refuseConnection(socket);
     });
     server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(err, socket));
-    server.on('checkExpectation', rejectExpectation);
+    // An Expect other than 100-continue is ignored and the request served, as S3 does (Node's
+    // default would be 417).
+    server.on('checkExpectation', listener);
     // TLS servers report accepted sockets as 'secureConnection'; 'connection' counts both kinds.
     server.on('connection', (socket: Socket) => {
       metrics.connections.inc();

@@ -277,6 +277,14 @@ describe('bad input over raw HTTP', { timeout: 600_000 }, () => {
     assert.match((await send('GET', '/data/versioned?tagging')).body, /<TagSet><\/TagSet>|<TagSet\/>/);
   });
 
+  test('CompleteMultipartUpload without a body -> 400 MalformedXML, and the upload stays', T, async () => {
+    const created = await send('POST', '/data/mpu-empty?uploads', '');
+    const uploadId = /<UploadId>([^<]+)<\/UploadId>/.exec(created.body)![1];
+    expectError(await send('POST', `/data/mpu-empty?uploadId=${uploadId}`, ''), 400, 'MalformedXML');
+    assert.equal((await send('GET', `/data/mpu-empty?uploadId=${uploadId}`)).status, 200, 'ListParts: still in progress');
+    assert.equal((await send('DELETE', `/data/mpu-empty?uploadId=${uploadId}`)).status, 204);
+  });
+
   test('HEAD of a missing key -> 404 with an empty body and x-amz-request-id', T, async () => {
     const a = await send('HEAD', '/data/no/such/key');
     assert.equal(a.status, 404);
@@ -393,7 +401,7 @@ describe('bad input over raw HTTP', { timeout: 600_000 }, () => {
     const bad = '5\r\nhello\r\n0\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n';
     const a = await send('PUT', '/data/chunked-bad', bad, headers);
     assert.equal(a.status, 400, a.body);
-    assert.match(a.body, /<Code>(BadDigest|XAmzContentChecksumMismatch)<\/Code>/, a.body);
+    assert.match(a.body, /<Code>BadDigest<\/Code>/, a.body);
     assert.ok(a.headers['x-amz-request-id']);
     assert.equal((await send('HEAD', '/data/chunked-bad')).status, 404, 'nothing visible');
     // crc32("hello") = 0x3610a686

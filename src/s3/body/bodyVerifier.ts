@@ -148,7 +148,7 @@ export class BodyVerifier extends Transform {
     for (const alg of CHECKSUM_ALGORITHMS) {
       const want = expected[alg];
       if (want !== undefined && checksums[alg] !== want) {
-        throw new S3Error('XAmzContentChecksumMismatch', `The ${alg} you specified did not match the calculated checksum.`);
+        throw new S3Error('BadDigest', `The ${alg} you specified did not match the calculated checksum.`);
       }
     }
     return { size: this.size, md5Hex: md5.toString('hex'), md5Base64: md5.toString('base64'), checksums };

@@ -57,7 +57,7 @@ test('x-amz-checksum-* headers in every algorithm: verified and reported', async
     const { verifier } = await decode([Buffer.from('some '), Buffer.from('object data')], { [checksumHeaderName(alg)]: value });
     assert.deepEqual(verifier.result.checksums, { [alg]: value });
     const err = await errorOf(decode('some object dat4', { [checksumHeaderName(alg)]: value }));
-    assert.equal(err.code, 'XAmzContentChecksumMismatch');
+    assert.equal(err.code, 'BadDigest');
     assert.equal(err.message, `The ${alg} you specified did not match the calculated checksum.`);
   }
 });
@@ -115,10 +115,10 @@ test('an unsigned body with a checksum trailer, split at every byte, is verified
   }
 });
 
-test('a wrong checksum in the trailer is XAmzContentChecksumMismatch; a missing or malformed one InvalidRequest', async () => {
+test('a wrong checksum in the trailer is BadDigest; a missing or malformed one InvalidRequest', async () => {
   const wrong = unsignedBody([TEXT], [`x-amz-checksum-crc32:${checksumBase64('CRC32', 'something else')}`]);
   const err = await errorOf(decode(wrong, trailerHeaders('CRC32')));
-  assert.equal(err.code, 'XAmzContentChecksumMismatch');
+  assert.equal(err.code, 'BadDigest');
   assert.equal(err.message, 'The CRC32 you specified did not match the calculated checksum.');
   const missing = unsignedBody([TEXT], []);
   const miss = await errorOf(decode(missing, trailerHeaders('CRC32')));
