@@ -10,7 +10,7 @@ import type { ObjectMeta } from '../ufs/ufs.js';
 import type { Services } from './shared/services.js';
 import { parseCopySource } from '../s3/copySource.js';
 import { checkCopyConditions } from './shared/copySource.js';
-import { storedMetaFromRequest } from './shared/objectHeaders.js';
+import { checkStorageClass, storedMetaFromRequest } from './shared/objectHeaders.js';
 import { header, isoDate, quoteEtag } from './shared/wire.js';
 import { writeConditionsFrom } from './shared/writeConditions.js';
 
@@ -21,8 +21,10 @@ export async function copyObject(r: S3Request, svc: Services): Promise<void> {
   const taggingDirective = directive(r, 'x-amz-tagging-directive');
   await svc.objects.headBucket(bucket);
 
+  checkStorageClass(r);
   const sameObject = source.bucket === bucket && source.key === key;
-  if (sameObject && metadataDirective === 'COPY' && taggingDirective === 'COPY') {
+  // A new storage class is a change S3 accepts (every class is stored alike here).
+  if (sameObject && metadataDirective === 'COPY' && taggingDirective === 'COPY' && header(r, 'x-amz-storage-class') === undefined) {
     throw new S3Error('InvalidRequest', "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.");
   }
   // Within one store that copies by itself (S3 mounts of one endpoint), the bytes never pass through Strata.

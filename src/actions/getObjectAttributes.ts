@@ -13,7 +13,7 @@ const ATTRIBUTES = ['ETag', 'Checksum', 'ObjectParts', 'StorageClass', 'ObjectSi
 export async function getObjectAttributes(r: S3Request, svc: Services): Promise<void> {
   const { bucket, key } = r.endpoint;
   const wanted = new Set((header(r, 'x-amz-object-attributes') ?? '').split(',').map((s) => s.trim()).filter(Boolean));
-  if (wanted.size === 0) throw new S3Error('InvalidArgument', 'x-amz-object-attributes must name at least one attribute.', { fields: { ArgumentName: 'x-amz-object-attributes', ArgumentValue: '' } });
+  if (wanted.size === 0) throw new S3Error('InvalidRequest', 'The x-amz-object-attributes header specifying the attributes to be retrieved is either missing or empty');
   for (const a of wanted) {
     if (!(ATTRIBUTES as readonly string[]).includes(a)) {
       throw new S3Error('InvalidArgument', `Invalid attribute name specified: ${a}`, { fields: { ArgumentName: 'x-amz-object-attributes', ArgumentValue: a } });

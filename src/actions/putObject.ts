@@ -6,7 +6,7 @@ import type { S3Request } from '../s3/handler.js';
 import { sendEmpty } from '../s3/respond.js';
 import { checkTags, checkUserMetadataSize, parseTaggingHeader } from '../objects/limits.js';
 import type { Services } from './shared/services.js';
-import { storedMetaFromRequest } from './shared/objectHeaders.js';
+import { checkStorageClass, storedMetaFromRequest } from './shared/objectHeaders.js';
 import { checksumResponseHeaders, requireContentLength } from './shared/upload.js';
 import { header, quoteEtag } from './shared/wire.js';
 import { writeConditionsFrom } from './shared/writeConditions.js';
@@ -14,6 +14,7 @@ import { writeConditionsFrom } from './shared/writeConditions.js';
 export async function putObject(r: S3Request, svc: Services): Promise<void> {
   const { bucket, key } = r.endpoint;
   requireContentLength(r);
+  checkStorageClass(r);
   const stored = storedMetaFromRequest(r);
   checkUserMetadataSize(stored.userMetadata, svc.settings.maxMetadataBytes);
   const tags = parseTaggingHeader(header(r, 'x-amz-tagging') ?? '');

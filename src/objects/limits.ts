@@ -28,6 +28,7 @@ export function checkTags(tags: Array<[string, string]>, restrictionsEnabled: bo
     seen.add(k);
     if (!restrictionsEnabled) continue;
     if (k.length === 0 || [...k].length > MAX_TAG_KEY_LENGTH) throw new ObjectError('InvalidTag', `The TagKey you have provided is invalid: it must be 1 to ${MAX_TAG_KEY_LENGTH} characters.`);
+    if (k.toLowerCase().startsWith('aws:')) throw new ObjectError('InvalidTag', 'Your TagKey cannot be prefixed with aws:');
     if ([...v].length > MAX_TAG_VALUE_LENGTH) throw new ObjectError('InvalidTag', `The TagValue you have provided is too long: at most ${MAX_TAG_VALUE_LENGTH} characters.`);
   }
   if (restrictionsEnabled && tags.length > MAX_TAGS) throw new ObjectError('BadRequest', `Object tags cannot be greater than ${MAX_TAGS}`);

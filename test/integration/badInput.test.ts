@@ -285,6 +285,24 @@ describe('bad input over raw HTTP', { timeout: 600_000 }, () => {
     assert.equal((await send('DELETE', `/data/mpu-empty?uploadId=${uploadId}`)).status, 204);
   });
 
+  test('storage classes, canned ACLs, reserved tag keys and GetObjectAttributes without attributes: S3\'s answers', T, async () => {
+    expectError(await send('PUT', '/data/sc', 'x', { 'x-amz-storage-class': 'FOO' }), 400, 'InvalidStorageClass');
+    assert.equal((await send('HEAD', '/data/sc')).status, 404, 'nothing written');
+    expectError(await send('POST', '/data/sc?uploads', '', { 'x-amz-storage-class': 'cold' }), 400, 'InvalidStorageClass');
+    assert.equal((await send('PUT', '/data/sc', 'x', { 'x-amz-storage-class': 'GLACIER_IR' })).status, 200);
+    // Copying onto itself with a new storage class is a change S3 accepts; without one it is not.
+    assert.equal((await send('PUT', '/data/sc', '', { 'x-amz-copy-source': '/data/sc', 'x-amz-storage-class': 'STANDARD_IA' })).status, 200);
+    expectError(await send('PUT', '/data/sc', '', { 'x-amz-copy-source': '/data/sc' }), 400, 'InvalidRequest');
+    for (const acl of ['private', 'bucket-owner-full-control', 'bucket-owner-read']) {
+      assert.equal((await send('PUT', '/data/sc?acl', '', { 'x-amz-acl': acl })).status, 200, acl);
+    }
+    expectError(await send('PUT', '/data/sc?acl', '', { 'x-amz-acl': 'public-read' }), 501, 'NotImplemented');
+    const tagging = '<Tagging><TagSet><Tag><Key>aws:owner</Key><Value>me</Value></Tag></TagSet></Tagging>';
+    expectError(await send('PUT', '/data/sc?tagging', tagging, { 'content-md5': md5b64(tagging) }), 400, 'InvalidTag');
+    expectError(await send('PUT', '/data/sc-tagged', 'x', { 'x-amz-tagging': 'AWS%3Aa=b' }), 400, 'InvalidTag');
+    expectError(await send('GET', '/data/sc?attributes'), 400, 'InvalidRequest');
+  });
+
   test('HEAD of a missing key -> 404 with an empty body and x-amz-request-id', T, async () => {
     const a = await send('HEAD', '/data/no/such/key');
     assert.equal(a.status, 404);

@@ -7,6 +7,7 @@ import { ownerXml } from './wire.js';
 
 const XSI = 'http://www.w3.org/2001/XMLSchema-instance';
 const MAX_ACL_BYTES = 64 * 1024;
+const OWNER_ONLY = new Set(['private', 'bucket-owner-full-control', 'bucket-owner-read']);
 
 export function sendOwnerOnlyAcl(r: S3Request, owner: string): void {
   sendXml(r, 200, xmlDocument('AccessControlPolicy', {
@@ -20,11 +21,12 @@ export function sendOwnerOnlyAcl(r: S3Request, owner: string): void {
   }));
 }
 
-/** Accepts a request that asks for what is already true (canned `private`, or owner-only FULL_CONTROL); anything else is NotImplemented. */
+/** Accepts a request that asks for what is already true (canned `private` or `bucket-owner-*`, or owner-only FULL_CONTROL); anything else is NotImplemented. */
 export async function acceptPrivateAclOnly(r: S3Request, owner: string): Promise<void> {
   const h = r.req.headers;
   const canned = h['x-amz-acl'];
-  if (canned !== undefined && canned !== 'private') throw notSupported(`the canned ACL "${canned}"`);
+  // The bucket owner is every object's owner here: its canned grants say what private says.
+  if (canned !== undefined && !OWNER_ONLY.has(String(canned))) throw notSupported(`the canned ACL "${canned}"`);
   const grant = Object.keys(h).find((n) => n.startsWith('x-amz-grant-'));
   if (grant) throw notSupported(`the header ${grant}`);
   const length = Number(h['content-length'] ?? 0);

@@ -1,5 +1,6 @@
 // The headers S3 sends with an object on GET and HEAD, and the stored headers read from a PUT.
 import type { ByteRange, ObjectMeta, ObjectStatus } from '../../ufs/ufs.js';
+import { S3Error } from '../../s3/errors.js';
 import type { S3Request } from '../../s3/handler.js';
 import { partsCountOf } from './partNumber.js';
 import { header, httpDate, quoteEtag } from './wire.js';
@@ -36,6 +37,18 @@ const DISPLAY_NAME: Record<string, string> = {
 export const DEFAULT_CONTENT_TYPE = 'binary/octet-stream';
 
 /** Reads the stored content headers and x-amz-meta-* from a PUT (or CreateMultipartUpload, CopyObject REPLACE). */
+/** S3's storage classes: any is accepted (every object is stored alike), anything else refused. */
+const STORAGE_CLASSES = new Set([
+  'STANDARD', 'REDUCED_REDUNDANCY', 'STANDARD_IA', 'ONEZONE_IA', 'INTELLIGENT_TIERING', 'GLACIER',
+  'DEEP_ARCHIVE', 'OUTPOSTS', 'GLACIER_IR', 'SNOW', 'EXPRESS_ONEZONE', 'FSX_OPENZFS',
+]);
+
+/** x-amz-storage-class of a request that makes an object: InvalidStorageClass unless S3 knows it. */
+export function checkStorageClass(r: S3Request): void {
+  const v = header(r, 'x-amz-storage-class');
+  if (v !== undefined && !STORAGE_CLASSES.has(v)) throw new S3Error('InvalidStorageClass', 'The storage class you specified is not valid', { fields: { StorageClassRequested: v } });
+}
+
 export function storedMetaFromRequest(r: S3Request): Omit<ObjectMeta, 'tags' | 'checksums'> {
   const h = r.req.headers;
   const meta: Omit<ObjectMeta, 'tags' | 'checksums'> = { userMetadata: {}, owner: r.identity.user };
