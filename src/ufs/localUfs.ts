@@ -583,6 +583,8 @@ export class LocalUfs implements UnderStorage, LocalFileSteps {
     let lastPrefix: string | undefined;
     // Every key under the prefix lies in the deepest folder the prefix names in full.
     const startKey = req.prefix.includes('/') ? req.prefix.slice(0, req.prefix.lastIndexOf('/') + 1) : '';
+    // No key a folder can hold has an empty, "." or ".." segment: such a prefix matches nothing.
+    if (startKey !== '' && startKey.slice(0, -1).split('/').some((s) => s === '' || s === '.' || s === '..')) return page;
     const walk = startKey === '' ? this.walk('', '', req, false) : this.walk(startKey.slice(0, -1), startKey, req, true);
     for await (const item of walk) {
       let entry = item;

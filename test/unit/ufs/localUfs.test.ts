@@ -63,6 +63,13 @@ describe('LocalUfs', () => {
     assert.deepEqual(await listAll(ufs, { delimiter: 'd' }, 1000), ['a-b', 'a/c', 'CP:a/d', 'a0', 'b', 'b c/x', 'z/\uFF21', 'z/\u{1F600}', 'é']);
   });
 
+  test('a prefix with an empty, "." or ".." segment matches nothing, in one untruncated page', async () => {
+    for (const prefix of ['/', '/a', '//', 'a//', 'a//c', './a', 'a/./', 'a/../a/']) {
+      const page = await ufs.list({ prefix, delimiter: '', after: '', maxKeys: 2 });
+      assert.deepEqual([page.entries.length, page.commonPrefixes.length, page.isTruncated], [0, 0, false], prefix);
+    }
+  });
+
   test('a marker inside a rolled-up folder still yields the prefix when later keys exist', async () => {
     const page = await ufs.list({ prefix: '', delimiter: '/', after: 'a/c', maxKeys: 10 });
     assert.deepEqual(page.commonPrefixes.slice(0, 1), ['a/']);
