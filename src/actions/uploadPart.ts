@@ -4,7 +4,7 @@ import { bodyDecodersFor } from '../s3/body/bodyVerifier.js';
 import { sendEmpty } from '../s3/respond.js';
 import { parsePartNumber } from '../objects/multipart.js';
 import type { Services } from './shared/services.js';
-import { checksumResponseHeaders, requireContentLength, requireUploadId } from './shared/upload.js';
+import { checkPartSize, checksumResponseHeaders, requireContentLength, requireUploadId } from './shared/upload.js';
 import { quoteEtag } from './shared/wire.js';
 
 export async function uploadPart(r: S3Request, svc: Services): Promise<void> {
@@ -13,6 +13,7 @@ export async function uploadPart(r: S3Request, svc: Services): Promise<void> {
   const partNumber = parsePartNumber(query.partNumber);
   requireContentLength(r);
   const { streams, verifier, size } = bodyDecodersFor(r.req.headers);
+  checkPartSize(size);
   const part = await svc.multipart.writePart(bucket, key, uploadId, partNumber, [r.req, ...streams, verifier], () => ({
     etag: verifier.result.md5Hex,
     checksums: verifier.result.checksums,

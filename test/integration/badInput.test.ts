@@ -281,6 +281,10 @@ describe('bad input over raw HTTP', { timeout: 600_000 }, () => {
     const created = await send('POST', '/data/mpu-empty?uploads', '');
     const uploadId = /<UploadId>([^<]+)<\/UploadId>/.exec(created.body)![1];
     expectError(await send('POST', `/data/mpu-empty?uploadId=${uploadId}`, ''), 400, 'MalformedXML');
+    // A part announced over 5 GiB is refused before its body is read (the body sent here is empty).
+    const tooLarge = await raw(`PUT /data/mpu-empty?uploadId=${uploadId}&partNumber=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${5 * 1024 ** 3 + 1}\r\n\r\n`, { waitMs: 1500 });
+    assert.match(tooLarge, /^HTTP\/1\.1 400/, tooLarge.slice(0, 200));
+    assert.match(tooLarge, /<Code>EntityTooLarge<\/Code>/);
     assert.equal((await send('GET', `/data/mpu-empty?uploadId=${uploadId}`)).status, 200, 'ListParts: still in progress');
     assert.equal((await send('DELETE', `/data/mpu-empty?uploadId=${uploadId}`)).status, 204);
   });

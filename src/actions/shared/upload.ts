@@ -10,6 +10,16 @@ export function requireContentLength(r: S3Request): void {
   }
 }
 
+/** S3's largest part: 5 GiB. */
+export const MAX_PART_SIZE = 5 * 1024 ** 3;
+
+/** A part announced larger than S3 allows is refused before any of it is read. */
+export function checkPartSize(size: number | undefined): void {
+  if (size !== undefined && size > MAX_PART_SIZE) {
+    throw new S3Error('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size', { fields: { ProposedSize: String(size), MaxSizeAllowed: String(MAX_PART_SIZE) } });
+  }
+}
+
 /** Echo of the checksums a client sent or asked for, as S3 answers a PUT. */
 export function checksumResponseHeaders(checksums: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
