@@ -46,6 +46,30 @@ describe('AWS SDK v3 flows', { timeout: 180_000 }, () => {
     assert.ok(!existsSync(join(w.rootUfs, 'sdk-bucket')));
   });
 
+  test('ListBuckets pages with max-buckets and continuation tokens, and filters by prefix', async () => {
+    const made = ['lb-c', 'lb-a', 'lb-b'];
+    for (const Bucket of made) await s3.send(new CreateBucketCommand({ Bucket }));
+    try {
+      const names: string[] = [];
+      let ContinuationToken: string | undefined;
+      for (let i = 0; i < 10; i++) {
+        const page = await s3.send(new ListBucketsCommand({ Prefix: 'lb-', MaxBuckets: 2, ContinuationToken }));
+        assert.ok((page.Buckets?.length ?? 0) <= 2);
+        names.push(...(page.Buckets ?? []).map((b) => b.Name!));
+        assert.equal(page.Prefix, 'lb-');
+        ContinuationToken = page.ContinuationToken;
+        if (!ContinuationToken) break;
+      }
+      assert.deepEqual(names, ['lb-a', 'lb-b', 'lb-c']);
+      const all = (await s3.send(new ListBucketsCommand({}))).Buckets!.map((b) => b.Name!);
+      assert.deepEqual(all, [...all].sort(), 'in name order');
+      assert.ok(all.includes('data') && all.includes('lb-b'));
+      assert.equal((await s3Error(s3.send(new ListBucketsCommand({ MaxBuckets: 0 })))).code, 'InvalidArgument');
+    } finally {
+      for (const Bucket of made) await s3.send(new DeleteBucketCommand({ Bucket }));
+    }
+  });
+
   test('put with a buffer and with a stream body (aws-chunked, CRC32 trailer), get them back', async () => {
     const buf = randomBytes(300_000);
     const put = await s3.send(new PutObjectCommand({ Bucket, Key: 'sdk/buffer.bin', Body: buf, ContentType: 'application/x-buf', Metadata: { a: '1', 'long-name': 'x y' }, Tagging: 'k=v' }));
