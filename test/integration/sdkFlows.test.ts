@@ -243,6 +243,13 @@ describe('AWS SDK v3 flows', { timeout: 180_000 }, () => {
     await s3.send(new PutObjectCommand({ Bucket, Key: 'v/one', Body: '1' }));
     const versions = await s3.send(new ListObjectVersionsCommand({ Bucket, Prefix: 'v/' }));
     assert.deepEqual(versions.Versions?.map((v) => [v.Key, v.VersionId, v.IsLatest]), [['v/one', 'null', true]]);
+    await s3.send(new PutObjectCommand({ Bucket, Key: 'v/two', Body: '2' }));
+    const paged = await s3.send(new ListObjectVersionsCommand({ Bucket, Prefix: 'v/', MaxKeys: 1 }));
+    assert.deepEqual([paged.NextKeyMarker, paged.NextVersionIdMarker], ['v/one', 'null']);
+    const next = await s3.send(new ListObjectVersionsCommand({ Bucket, Prefix: 'v/', KeyMarker: paged.NextKeyMarker, VersionIdMarker: paged.NextVersionIdMarker }));
+    assert.deepEqual(next.Versions?.map((v) => v.Key), ['v/two']);
+    assert.equal((await s3Error(s3.send(new ListObjectVersionsCommand({ Bucket, VersionIdMarker: 'null' })))).code, 'InvalidArgument', 'a version-id marker needs a key marker');
+    assert.equal((await s3Error(s3.send(new ListObjectVersionsCommand({ Bucket, KeyMarker: 'v/one', VersionIdMarker: 'abc' })))).code, 'InvalidArgument', 'only "null" exists');
     const bucketAcl = await s3.send(new GetBucketAclCommand({ Bucket }));
     assert.equal(bucketAcl.Grants?.[0].Permission, 'FULL_CONTROL');
     const objectAcl = await s3.send(new GetObjectAclCommand({ Bucket, Key: 'v/one' }));
