@@ -202,6 +202,20 @@ describe('SIGV4 mode: AWS SDK v3 and hand-made requests', { timeout: 600_000 }, 
     const v2 = await rawRequest(w.s3Port, 'GET', '/data/x', undefined, { authorization: 'AWS AKIDALICE:c2lnbmF0dXJl', date: new Date().toUTCString() });
     assert.equal(v2.status, 400);
     assert.match(v2.body, /Please use AWS4-HMAC-SHA256/);
+    // An empty Authorization header is anonymous; an unknown scheme, a SigV2 header without its
+    // colon, and a header beside a presigned query are InvalidArgument, as S3 answers them.
+    const empty = await rawRequest(w.s3Port, 'PUT', '/data/empty-auth', 'x', { authorization: '' });
+    assert.equal(empty.status, 403);
+    assert.match(empty.body, /<Code>AccessDenied<\/Code>/);
+    for (const authorization of ['Bearer abc', 'AWS4-HMAC-SHA512 Credential=x', 'AWS HAHAHA']) {
+      const a = await rawRequest(w.s3Port, 'GET', '/data/x', undefined, { authorization });
+      assert.equal(a.status, 400, authorization);
+      assert.match(a.body, /<Code>InvalidArgument<\/Code>/, authorization);
+      assert.match(a.body, /<ArgumentName>Authorization<\/ArgumentName>/, authorization);
+    }
+    const both = await rawRequest(w.s3Port, 'GET', `/data/x?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=${'0'.repeat(64)}`, undefined, signHeaders({ method: 'GET', url: `${w.s3Url}/data/x?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=${'0'.repeat(64)}`, credentials: ALICE }));
+    assert.equal(both.status, 400);
+    assert.match(both.body, /Only one auth mechanism allowed/);
   });
 
   test('virtual-hosted style: the Host is signed, the path is the one sent', async () => {

@@ -67,7 +67,7 @@ const HEX64 = /^[0-9a-fA-F]{64}$/;
 
 /** Whether a request carries any SigV4 or SigV2 authentication (header or query). */
 export function carriesSignature(headers: IncomingHttpHeaders, rawQuery: string): boolean {
-  return headers.authorization !== undefined || /(?:^|&)(?:X-Amz-Algorithm|X-Amz-Credential|X-Amz-Signature|AWSAccessKeyId|Signature)=/.test(rawQuery);
+  return !!headers.authorization?.trim() || /(?:^|&)(?:X-Amz-Algorithm|X-Amz-Credential|X-Amz-Signature|AWSAccessKeyId|Signature)=/.test(rawQuery);
 }
 
 /**
@@ -82,12 +82,16 @@ export function verifySigV4(req: SignedRequest, source: CredentialSource, opts: 
   const query = rawQueryParams(rawQuery);
   const now = opts.now ?? new Date();
   const services = opts.services ?? ['s3'];
-  const authorization = one(req.headers, 'authorization');
+  // An empty Authorization header is no authentication at all, as S3 reads it (anonymous).
+  const authorization = one(req.headers, 'authorization')?.trim() || undefined;
+  const presigned = query.has('X-Amz-Algorithm') || query.has('X-Amz-Credential') || query.has('X-Amz-Signature');
 
   let parsed: ParsedAuth;
-  if (authorization !== undefined) {
+  if (authorization !== undefined && (presigned || query.has('Signature'))) {
+    throw new S3Error('InvalidArgument', 'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified', { fields: { ArgumentName: 'Authorization', ArgumentValue: printable(authorization).slice(0, 200) } });
+  } else if (authorization !== undefined) {
     parsed = parseAuthorizationHeader(authorization, services);
-  } else if (query.has('X-Amz-Algorithm') || query.has('X-Amz-Credential') || query.has('X-Amz-Signature')) {
+  } else if (presigned) {
     parsed = parsePresigned(query, services);
   } else if (query.has('AWSAccessKeyId') || query.has('Signature')) {
     throw sigV2Refused();
@@ -266,9 +270,12 @@ interface ParsedAuth {
 /** `AWS4-HMAC-SHA256 Credential=AK/20130524/us-east-1/s3/aws4_request, SignedHeaders=a;b, Signature=hex` */
 export function parseAuthorizationHeader(header: string, services: readonly string[] = ['s3']): ParsedAuth {
   const h = header.trim();
-  if (h.startsWith('AWS ')) throw sigV2Refused();
+  if (h.startsWith('AWS ')) {
+    if (!/^AWS [^:\s]+:\S+$/.test(h)) throw new S3Error('InvalidArgument', 'AWS authorization header is invalid.  Expected AwsAccessKeyId:signature', { fields: { ArgumentName: 'Authorization', ArgumentValue: printable(h).slice(0, 200) } });
+    throw sigV2Refused();
+  }
   if (!h.startsWith(ALGORITHM + ' ')) {
-    throw new S3Error('AuthorizationHeaderMalformed', `The authorization header is malformed; the authorization mechanism is not supported. Please use ${ALGORITHM}.`);
+    throw new S3Error('InvalidArgument', 'Unsupported Authorization Type', { fields: { ArgumentName: 'Authorization', ArgumentValue: printable(h).slice(0, 200) } });
   }
   const fields = new Map<string, string>();
   for (const part of h.slice(ALGORITHM.length + 1).split(',')) {
