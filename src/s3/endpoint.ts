@@ -44,6 +44,24 @@ const UNSUPPORTED_SUBRESOURCES = [
 
 export const MAX_KEY_BYTES = 1024;
 
+type ResourceType = 'SERVICE' | 'BUCKET' | 'OBJECT';
+
+/** The methods a service, bucket or object takes at all. */
+const RESOURCE_METHODS: Record<ResourceType, readonly string[]> = {
+  SERVICE: ['GET', 'HEAD', 'POST'],
+  BUCKET: ['HEAD', 'DELETE', 'POST', 'GET', 'PUT'],
+  OBJECT: ['HEAD', 'DELETE', 'POST', 'GET', 'PUT'],
+};
+
+/**
+ * The methods each sub-resource takes. Another method is 405: it must not fall through to the
+ * plain operation (DELETE /bucket/key?acl deleting the object, PUT ?attributes overwriting it).
+ */
+const SUBRESOURCE_METHODS: Record<'BUCKET' | 'OBJECT', Record<string, readonly string[]>> = {
+  BUCKET: { location: ['GET'], versioning: ['GET', 'PUT'], versions: ['GET'], acl: ['GET', 'PUT'], tagging: ['GET', 'PUT', 'DELETE'], uploads: ['GET'], delete: ['POST'] },
+  OBJECT: { acl: ['GET', 'PUT'], tagging: ['GET', 'PUT', 'DELETE'], attributes: ['GET'], uploads: ['POST'], uploadId: ['GET', 'PUT', 'POST', 'DELETE'], partNumber: ['GET', 'HEAD', 'PUT'] },
+};
+
 /** Splits a raw query string; S3 reads '+' as a space, like HTML forms. Malformed escapes are InvalidArgument. */
 export function parseQuery(raw: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -85,7 +103,12 @@ export function parseEndpoint(method: string, url: string): Endpoint {
   if (bucket === '') {
     if (m === 'POST' || (m === 'GET' && 'Action' in query)) return { action: 'AssumeRoleWithWebIdentity', bucket, key, query };
     if (m === 'GET' || m === 'HEAD') return { action: 'ListBuckets', bucket, key, query };
-    throw methodNotAllowed(m);
+    throw methodNotAllowed(m, 'SERVICE');
+  }
+  if (!unsupported(query)) {
+    for (const [sub, methods] of Object.entries(SUBRESOURCE_METHODS[key === '' ? 'BUCKET' : 'OBJECT'])) {
+      if (sub in query && !methods.includes(m)) throw methodNotAllowed(m, key === '' ? 'BUCKET' : 'OBJECT', methods);
+    }
   }
   return key === '' ? bucketAction(m, bucket, query) : objectAction(m, bucket, key, query);
 }
@@ -94,8 +117,9 @@ function unsupported(query: Record<string, string>): string | undefined {
   return UNSUPPORTED_SUBRESOURCES.find((s) => s in query);
 }
 
-function methodNotAllowed(method: string): S3Error {
-  return new S3Error('MethodNotAllowed', `The specified method (${method}) is not allowed against this resource.`);
+/** 405 with the methods that the resource (or its sub-resource) takes, as S3 answers it. */
+function methodNotAllowed(method: string, type: ResourceType, allowed: readonly string[] = RESOURCE_METHODS[type]): S3Error {
+  return new S3Error('MethodNotAllowed', undefined, { fields: { Method: method, ResourceType: type }, headers: { Allow: allowed.join(', ') } });
 }
 
 function bucketAction(m: string, bucket: string, query: Record<string, string>): Endpoint {
@@ -125,9 +149,9 @@ function bucketAction(m: string, bucket: string, query: Record<string, string>):
       return ep('DeleteBucket');
     case 'POST':
       if ('delete' in query) return ep('DeleteObjects');
-      throw methodNotAllowed(m);
+      throw methodNotAllowed(m, 'BUCKET');
     default:
-      throw methodNotAllowed(m);
+      throw methodNotAllowed(m, 'BUCKET');
   }
 }
 
@@ -158,9 +182,9 @@ function objectAction(m: string, bucket: string, key: string, query: Record<stri
     case 'POST':
       if ('uploads' in query) return ep('CreateMultipartUpload');
       if ('uploadId' in query) return ep('CompleteMultipartUpload');
-      throw methodNotAllowed(m);
+      throw methodNotAllowed(m, 'OBJECT');
     default:
-      throw methodNotAllowed(m);
+      throw methodNotAllowed(m, 'OBJECT');
   }
 }
 

@@ -448,6 +448,14 @@ describe('bad input over raw HTTP', { timeout: 600_000 }, () => {
 
   test('an unsupported method -> 405 MethodNotAllowed', T, async () => {
     expectError(await send('PATCH', '/data/some-key', 'x'), 405, 'MethodNotAllowed');
+    // A sub-resource with a method it does not take never falls through to the plain operation.
+    assert.equal((await send('PUT', '/data/sub-kept', 'kept')).status, 200);
+    const del = await send('DELETE', '/data/sub-kept?acl');
+    expectError(del, 405, 'MethodNotAllowed');
+    assert.equal(del.headers.allow, 'GET, PUT');
+    assert.match(del.body, /<Method>DELETE<\/Method><ResourceType>OBJECT<\/ResourceType>/);
+    expectError(await send('PUT', '/data/sub-kept?attributes', 'overwritten'), 405, 'MethodNotAllowed');
+    assert.equal((await send('GET', '/data/sub-kept')).body, 'kept');
     await stillServes();
   });
 

@@ -86,6 +86,32 @@ test('malformed requests are S3 errors', () => {
   assert.equal(code('GET', '/b?list-type=3'), 'InvalidArgument');
 });
 
+test('a sub-resource with a method it does not take is 405 with Allow, never the plain operation', () => {
+  const refused = (method: string, target: string) => {
+    try {
+      const ep = parseEndpoint(method, target);
+      return `served as ${ep.action}`;
+    } catch (e) {
+      assert.ok(e instanceof S3Error);
+      return `${e.status} ${e.code} Allow: ${e.headers.Allow} ${e.fields.ResourceType}`;
+    }
+  };
+  assert.equal(refused('DELETE', '/b/k?acl'), '405 MethodNotAllowed Allow: GET, PUT OBJECT');
+  assert.equal(refused('PUT', '/b/k?attributes'), '405 MethodNotAllowed Allow: GET OBJECT');
+  assert.equal(refused('PUT', '/b?location'), '405 MethodNotAllowed Allow: GET BUCKET');
+  assert.equal(refused('DELETE', '/b?uploads'), '405 MethodNotAllowed Allow: GET BUCKET');
+  assert.equal(refused('HEAD', '/b?versioning'), '405 MethodNotAllowed Allow: GET, PUT BUCKET');
+  assert.equal(refused('DELETE', '/b/k?partNumber=1'), '405 MethodNotAllowed Allow: GET, HEAD, PUT OBJECT');
+  assert.equal(refused('PATCH', '/b/k'), '405 MethodNotAllowed Allow: HEAD, DELETE, POST, GET, PUT OBJECT');
+  assert.equal(refused('PUT', '/'), '405 MethodNotAllowed Allow: GET, HEAD, POST SERVICE');
+  // What each sub-resource does take still routes.
+  assert.equal(refused('DELETE', '/b/k?tagging'), 'served as DeleteObjectTagging');
+  assert.equal(refused('PUT', '/b/k?partNumber=2&uploadId=u'), 'served as UploadPart');
+  assert.equal(refused('HEAD', '/b/k?partNumber=2'), 'served as HeadObject');
+  assert.equal(refused('POST', '/b?delete'), 'served as DeleteObjects');
+  assert.equal(refused('DELETE', '/b/k?uploadId=u'), 'served as AbortMultipartUpload');
+});
+
 test('virtual-hosted style: the bucket from the Host, the whole path as the key', () => {
   const domains = ['s3.example.test', 'localhost'];
   assert.equal(pathStyleTarget('/photos/2024/a.jpg', 'media.s3.example.test', domains), '/media/photos/2024/a.jpg');
