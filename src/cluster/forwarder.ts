@@ -41,8 +41,8 @@ export type Routed = 'answered' | 'local' | 'identified';
 /** Hop-by-hop headers (RFC 9110 7.6.1) and the workers' own, which a client can neither send nor see. */
 const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'expect', FORWARD_HEADER, HELD_VERSION_HEADER, HELD_HEADER, VERSION_HEADER]);
 
-/** Query parameters of a GetObject whose answer carries the object's whole bytes (others: partNumber, versionId). */
-const HOLDABLE_QUERY = /^(response-[a-z-]+|x-id)$/;
+/** Query parameters of a GetObject whose answer a held copy can give (a part is a range of it). */
+const HOLDABLE_QUERY = /^(response-[a-z-]+|x-id|partNumber)$/;
 
 export class Forwarder {
   private readonly agent: Agent;
