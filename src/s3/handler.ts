@@ -74,8 +74,6 @@ export interface RequestLimits {
   maxHeaders: number;
   /** Longest pause between two pieces of a request body (slowloris); 0 disables. */
   bodyIdleMs: number;
-  /** How long a kept-alive connection may stay idle (the server's keepAliveTimeout); 0: for ever. */
-  keepAliveIdleMs: number;
 }
 
 /** S3-style request ids: 16 upper-case hex characters, unique per worker process. */
@@ -114,37 +112,29 @@ export function createS3Handler(opts: HandlerOptions): (req: IncomingMessage, re
       if (!req.complete) req.destroy(new S3Error('IncompleteBody'));
     };
     socket.once('end', onClientEnd);
-    // A client that stops sending its body for too long loses the request (RequestTimeout).
+    // A client that stops sending its body for too long loses the request (RequestTimeout), also
+    // while the rest of a body answered early is dropped.
     const bodyIdle = opts.limits.bodyIdleMs;
     const expectsBody = req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0' || req.headers['transfer-encoding'] !== undefined;
     const onBodyIdle = () => {
-      // Answer first (destroying the request would take the socket and the answer with it),
-      // then close: the stalled upload fails and leaves nothing behind.
-      if (!res.headersSent) {
-        failure = sendError(r, new S3Error('RequestTimeout'));
-        res.once('finish', () => socket.destroy());
-      } else {
+      const timedOut = new S3Error('RequestTimeout');
+      // The request fails (what reads it cleans up: no file or descriptor is left behind), and the
+      // connection closes; an answer not sent yet goes first, which destroying now would lose.
+      const close = () => {
+        req.destroy(timedOut);
         socket.destroy();
-      }
+      };
+      if (res.headersSent) return close();
+      failure = sendError(r, timedOut);
+      res.once('finish', close);
     };
-    // The body timer lives on the socket, which Node also times while a kept-alive connection is
-    // idle: ending it after the answer was sent puts the idle timer back, as Node had set it.
-    const endBodyIdle = () => socket.setTimeout(res.writableFinished ? opts.limits.keepAliveIdleMs : 0);
-    if (bodyIdle > 0 && expectsBody) {
-      // On the request, not the socket: Node's server destroys a timed-out socket nobody claims.
-      req.setTimeout(bodyIdle, onBodyIdle);
-      req.once('end', endBodyIdle);
-    }
+    if (bodyIdle > 0 && expectsBody) watchBodyIdle(socket, bodyIdle, () => req.complete, onBodyIdle);
     res.once('finish', () => {
       if (!req.complete) dropRestOfBody(req, socket);
       finished();
     });
     res.once('close', () => {
       socket.off('end', onClientEnd);
-      if (bodyIdle > 0 && expectsBody) {
-        req.off('timeout', onBodyIdle);
-        endBodyIdle();
-      }
       finished();
     });
     let done = false;
@@ -211,6 +201,28 @@ export function createS3Handler(opts: HandlerOptions): (req: IncomingMessage, re
       }
     })();
   };
+}
+
+/**
+ * Calls `onIdle` once the socket has read nothing for `idleMs` before `complete()`; stops when the
+ * body is complete or the socket closes. Timed by the bytes the socket reads rather than by the
+ * socket's timeout, which Node keeps for kept-alive connections between requests (a body timer
+ * there would cancel that one, or outlive its request and cut the next).
+ */
+function watchBodyIdle(socket: Socket, idleMs: number, complete: () => boolean, onIdle: () => void): void {
+  let seen = socket.bytesRead;
+  let quietSince = Date.now();
+  const timer = setInterval(() => {
+    if (complete() || socket.destroyed) return clearInterval(timer);
+    if (socket.bytesRead !== seen) {
+      seen = socket.bytesRead;
+      quietSince = Date.now();
+    } else if (Date.now() - quietSince >= idleMs) {
+      clearInterval(timer);
+      onIdle();
+    }
+  }, Math.max(50, Math.floor(idleMs / 4)));
+  timer.unref();
 }
 
 /**

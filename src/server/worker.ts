@@ -335,7 +335,6 @@ function createS3Listeners(
       maxUrlLength: config.bytes('strata.worker.s3.max.url.length'),
       maxHeaders: config.int('strata.worker.s3.max.headers.count'),
       bodyIdleMs: config.durationMs('strata.worker.s3.body.idle.timeout'),
-      keepAliveIdleMs: config.durationMs('strata.worker.s3.connection.idle.max.time'),
     },
     route,
     onFinished: (done) => {

@@ -3,7 +3,9 @@
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { type RunningWorker, startWorker } from '../helpers/worker.js';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { type RunningWorker, startWorker, waitFor } from '../helpers/worker.js';
 
 describe('request limits', { timeout: 60_000 }, () => {
   let w: RunningWorker;
@@ -72,6 +74,25 @@ describe('request limits', { timeout: 60_000 }, () => {
     assert.match(out, /<Code>RequestTimeout<\/Code>/);
     assert.ok(Date.now() - started < 8000, 'answered about one idle timeout after the client stalled');
     assert.equal((await fetch(`${w.s3Url}/data/stalled`, { method: 'HEAD' })).status, 404);
+    // The upload that was reading the body failed with it: no temporary file is left.
+    const tmp = join(w.rootUfs, 'data', '.strata.sys', 'tmp');
+    await waitFor(async () => !existsSync(tmp) || readdirSync(tmp).length === 0, 10_000, () => `left in ${tmp}: ${readdirSync(tmp).join(', ')}`);
+  });
+
+  test('a body that arrives slowly but steadily is not idle', async () => {
+    const socket = connect(w.s3Port, '127.0.0.1');
+    let answer = '';
+    socket.on('data', (d) => (answer += d));
+    socket.on('error', () => undefined);
+    socket.write('PUT /data/steady HTTP/1.1\r\nHost: x\r\nContent-Length: 80\r\n\r\n');
+    // 10 bytes every 300 ms: 2.4 s in all, more than the 1 s idle limit, never 1 s quiet.
+    for (let i = 0; i < 8; i++) {
+      await new Promise((r) => setTimeout(r, 300));
+      socket.write('0123456789');
+    }
+    await waitFor(async () => answer.includes('\r\n\r\n'), 10_000, () => `no answer: ${answer}`);
+    socket.destroy();
+    assert.match(answer, /^HTTP\/1\.1 200/);
   });
 
   test('a kept-alive connection idle for connection.idle.max.time is closed, after a GET and after a PUT', async () => {
