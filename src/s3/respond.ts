@@ -29,12 +29,12 @@ function escapeXml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-/** The `<Error>` element: <Code/><Message/>[fields]<Resource/><RequestId/>. */
+/** The `<Error>` element: <Code/><Message/>[fields]<Resource/><RequestId/><HostId/> (HostId repeats x-amz-id-2). */
 export function errorElement(e: S3Error, resource: string, requestId: string): string {
   const extra = Object.entries(e.fields).map(([k, v]) => `<${k}>${escapeXml(v)}</${k}>`).join('');
   return (
     `<Error><Code>${e.code}</Code><Message>${escapeXml(e.message)}</Message>${extra}` +
-    `<Resource>${escapeXml(resource)}</Resource><RequestId>${requestId}</RequestId></Error>`
+    `<Resource>${escapeXml(resource)}</Resource><RequestId>${requestId}</RequestId><HostId>${requestId}</HostId></Error>`
   );
 }
 

@@ -424,7 +424,7 @@ function closeServer(server: Server): Promise<void> {
 function refuseConnection(socket: Socket): void {
   const requestId = nextRequestId();
   const xml = errorDocument(new S3Error('SlowDown', 'Too many connections to this worker; reduce your request rate.'), '', requestId);
-  socket.end(`HTTP/1.1 503 Service Unavailable\r\nx-amz-request-id: ${requestId}\r\nRetry-After: 1\r\nContent-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(xml)}\r\nConnection: close\r\n\r\n${xml}`);
+  socket.end(`HTTP/1.1 503 Service Unavailable\r\nx-amz-request-id: ${requestId}\r\nx-amz-id-2: ${requestId}\r\nRetry-After: 1\r\nContent-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(xml)}\r\nConnection: close\r\n\r\n${xml}`);
 }
 
 /**
@@ -456,7 +456,7 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
   const requestId = nextRequestId();
   const xml = errorDocument(e, '', requestId);
   socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nx-amz-request-id: ${requestId}\r\nContent-Type: application/xml\r\n` +
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nx-amz-request-id: ${requestId}\r\nx-amz-id-2: ${requestId}\r\nContent-Type: application/xml\r\n` +
       `Content-Length: ${Buffer.byteLength(xml)}\r\nConnection: close\r\n\r\n${xml}`,
   );
 }

@@ -91,6 +91,7 @@ describe('bad input over raw HTTP', { timeout: 600_000 }, () => {
     assert.match(a.body, new RegExp(`<Code>${code}</Code>`), `code; body: ${a.body}`);
     assert.ok(a.headers['x-amz-request-id'], 'x-amz-request-id header present');
     assert.match(a.body, /<RequestId>[^<]+<\/RequestId>/, 'RequestId in the XML');
+    assert.match(a.body, new RegExp(`<HostId>${a.headers['x-amz-id-2']}</HostId>`), 'HostId is x-amz-id-2');
     assert.match(a.body, /<Message>[^<]*<\/Message>/, 'Message in the XML');
     assert.match(String(a.headers['content-type'] ?? ''), /xml/, 'XML content type');
   }
