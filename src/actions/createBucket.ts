@@ -1,4 +1,5 @@
 // CreateBucket: a folder under the configured root folder, mounted as the bucket.
+import { ObjectError } from '../objects/errors.js';
 import type { S3Request } from '../s3/handler.js';
 import { sendEmpty } from '../s3/respond.js';
 import { elementOf, readXmlBody } from '../s3/xml.js';
@@ -14,6 +15,12 @@ export async function createBucket(r: S3Request, svc: Services): Promise<void> {
     // The location constraint is accepted whatever it names: a worker serves one region.
     elementOf(await readXmlBody(r.req, MAX_CONFIGURATION_BYTES), 'CreateBucketConfiguration');
   }
-  await svc.objects.createBucket(bucket, r.identity.user);
+  try {
+    await svc.objects.createBucket(bucket, r.identity.user);
+  } catch (e) {
+    // S3's legacy rule in us-east-1: re-creating a bucket you own succeeds and leaves it as it is.
+    const ownAgain = e instanceof ObjectError && e.code === 'BucketAlreadyOwnedByYou';
+    if (!ownAgain || svc.settings.region !== 'us-east-1') throw e;
+  }
   sendEmpty(r, 200, { Location: `/${bucket}` });
 }

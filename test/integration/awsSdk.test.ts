@@ -127,11 +127,31 @@ describe('AWS SDK for JavaScript v3', { timeout: 600_000 }, () => {
     assert.ok(!(await s3.send(new ListBucketsCommand({}))).Buckets?.some((b) => b.Name === 'sdk-one'));
   });
 
-  test('CreateBucket twice -> BucketAlreadyOwnedByYou (409)', T, async () => {
+  test('CreateBucket twice: us-east-1 answers 200 and keeps the bucket as it is; another user gets BucketAlreadyExists', T, async () => {
     await s3.send(new CreateBucketCommand({ Bucket: 'sdk-twice' }));
-    const e = await s3Error(s3.send(new CreateBucketCommand({ Bucket: 'sdk-twice' })));
-    assert.deepEqual([e.code, e.status], ['BucketAlreadyOwnedByYou', 409]);
+    await s3.send(new PutObjectCommand({ Bucket: 'sdk-twice', Key: 'kept', Body: 'still here' }));
+    const again = await s3.send(new CreateBucketCommand({ Bucket: 'sdk-twice' }));
+    assert.equal(again.$metadata.httpStatusCode, 200);
+    assert.equal((await bodyOf(await s3.send(new GetObjectCommand({ Bucket: 'sdk-twice', Key: 'kept' })))).toString(), 'still here');
+    const other = new S3Client({ endpoint: w.s3Url, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'someone-else', secretAccessKey: 'x' }, maxAttempts: 1 });
+    const e = await s3Error(other.send(new CreateBucketCommand({ Bucket: 'sdk-twice' })));
+    other.destroy();
+    assert.deepEqual([e.code, e.status], ['BucketAlreadyExists', 409]);
+    await s3.send(new DeleteObjectCommand({ Bucket: 'sdk-twice', Key: 'kept' }));
     await s3.send(new DeleteBucketCommand({ Bucket: 'sdk-twice' }));
+  });
+
+  test('CreateBucket twice in another region -> BucketAlreadyOwnedByYou (409)', T, async () => {
+    const eu = await startWorker({ conf: { 'strata.worker.s3.region': 'eu-west-1' } });
+    const client = new S3Client({ endpoint: eu.s3Url, forcePathStyle: true, region: 'eu-west-1', credentials: { accessKeyId: USER, secretAccessKey: 'x' }, maxAttempts: 1 });
+    try {
+      await client.send(new CreateBucketCommand({ Bucket: 'eu-twice', CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } }));
+      const e = await s3Error(client.send(new CreateBucketCommand({ Bucket: 'eu-twice', CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } })));
+      assert.deepEqual([e.code, e.status], ['BucketAlreadyOwnedByYou', 409]);
+    } finally {
+      client.destroy();
+      await eu.stop();
+    }
   });
 
   test('CreateBucket with an invalid name -> InvalidBucketName (400)', T, async () => {

@@ -35,7 +35,7 @@ names = [b["Name"] for b in s3.list_buckets()["Buckets"]]
 assert "data" in names, names
 
 s3.create_bucket(Bucket="pybucket")
-assert error_code(s3.create_bucket, Bucket="pybucket") == "BucketAlreadyOwnedByYou"
+assert s3.create_bucket(Bucket="pybucket")["ResponseMetadata"]["HTTPStatusCode"] == 200  # us-east-1: again is fine
 s3.head_bucket(Bucket="pybucket")
 
 body = os.urandom(100_000)
