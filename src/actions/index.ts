@@ -37,6 +37,7 @@ import { listObjectVersions } from './listObjectVersions.js';
 import { notImplemented } from './notImplemented.js';
 import { putBucketAcl } from './putBucketAcl.js';
 import { putObject } from './putObject.js';
+import { postObject } from './postObject.js';
 import { putObjectAcl } from './putObjectAcl.js';
 
 type Action = (r: S3Request, svc: Services) => Promise<void>;
@@ -63,6 +64,7 @@ const ACTIONS: Record<ActionName, Action> = {
   PutObject: putObject,
   CopyObject: copyObject,
   DeleteObject: deleteObject,
+  PostObject: postObject,
   GetObjectAcl: getObjectAcl,
   PutObjectAcl: putObjectAcl,
   GetObjectTagging: getObjectTagging,
@@ -102,6 +104,7 @@ export const ACTION_CATEGORIES: Record<ActionName, Category> = {
   PutObject: 'write',
   CopyObject: 'write',
   DeleteObject: 'write',
+  PostObject: 'write',
   GetObjectAcl: 'read',
   PutObjectAcl: 'write',
   GetObjectTagging: 'read',

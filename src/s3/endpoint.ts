@@ -12,6 +12,8 @@ export type ActionName =
   | 'GetBucketTagging' | 'PutBucketTagging' | 'DeleteBucketTagging'
   | 'ListMultipartUploads' | 'DeleteObjects'
   | 'GetObject' | 'HeadObject' | 'PutObject' | 'CopyObject' | 'DeleteObject'
+  /** A browser-based upload: POST /bucket with a multipart/form-data form that names the key. */
+  | 'PostObject'
   | 'GetObjectAcl' | 'PutObjectAcl'
   | 'GetObjectTagging' | 'PutObjectTagging' | 'DeleteObjectTagging'
   | 'GetObjectAttributes'
@@ -149,7 +151,7 @@ function bucketAction(m: string, bucket: string, query: Record<string, string>):
       return ep('DeleteBucket');
     case 'POST':
       if ('delete' in query) return ep('DeleteObjects');
-      throw methodNotAllowed(m, 'BUCKET');
+      return ep('PostObject');
     default:
       throw methodNotAllowed(m, 'BUCKET');
   }

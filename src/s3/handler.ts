@@ -192,8 +192,12 @@ export function createS3Handler(opts: HandlerOptions): (req: IncomingMessage, re
         const identify = async (): Promise<Identity> => (opts.authenticate ? await opts.authenticate(req, r.endpoint) : identifySimple(req.headers.authorization, r.endpoint.query));
         const routed = opts.route ? await opts.route(r, identify) : 'local';
         if (routed === 'answered') return;
-        if (routed === 'local') r.identity = await identify();
-        opts.authorize?.(r);
+        // A POST form names who sends it, and the key, in its fields: its action authenticates and
+        // authorizes once it has read them.
+        if (r.endpoint.action !== 'PostObject') {
+          if (routed === 'local') r.identity = await identify();
+          opts.authorize?.(r);
+        }
         await opts.actions[r.endpoint.action](r);
       } catch (e) {
         failure = sendError(r, e);

@@ -8,6 +8,7 @@ import { type AuthenticationType, type Authenticator, createAuthenticator, creat
 import { CredentialChain } from '../s3/auth/credentials.js';
 import { CredentialsFile } from '../s3/auth/credentialsFile.js';
 import { PolicyFile } from '../s3/auth/policy.js';
+import { createFormAuthenticator, type FormAuthenticator } from '../s3/auth/postSignature.js';
 import { verifySigV4 } from '../s3/auth/sigv4.js';
 import { S3Error } from '../s3/errors.js';
 import type { S3Request } from '../s3/handler.js';
@@ -18,6 +19,8 @@ export interface Security {
   /** Where verified modes find secrets; sources may be added before the first request. */
   credentials: CredentialChain;
   authenticate: Authenticator;
+  /** Who sends a POST Object form (its fields sign its policy). */
+  authenticateForm: FormAuthenticator;
   authorize?: (r: S3Request) => void;
   /** Users (or group:<name>) of the admin API in verified modes. */
   adminUsers: readonly string[];
@@ -46,6 +49,7 @@ export function securityOf(config: Config, logger: Logger): Security {
     type,
     credentials,
     authenticate: createAuthenticator(type, credentials),
+    authenticateForm: createFormAuthenticator(type, credentials),
     authorize: policy ? createAuthorizer(policy, ACTION_CATEGORIES, logger) : undefined,
     adminUsers: config.list('strata.security.admin.users'),
   };

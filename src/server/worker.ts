@@ -324,7 +324,7 @@ function createS3Listeners(
     maxXmlBytes: 4 * 1024 * 1024,
   };
   const handler = createS3Handler({
-    actions: buildActionTable({ objects, multipart, settings, sts: oidc?.sts, cluster }),
+    actions: buildActionTable({ objects, multipart, settings, sts: oidc?.sts, cluster, forms: { authenticate: security.authenticateForm, authorize: security.authorize } }),
     logger,
     accessLogging: config.bool('strata.worker.s3.access.logging.enabled'),
     onlyHttps: config.bool('strata.worker.s3.only.https.access'),

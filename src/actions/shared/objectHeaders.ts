@@ -36,7 +36,6 @@ const DISPLAY_NAME: Record<string, string> = {
 
 export const DEFAULT_CONTENT_TYPE = 'binary/octet-stream';
 
-/** Reads the stored content headers and x-amz-meta-* from a PUT (or CreateMultipartUpload, CopyObject REPLACE). */
 /** S3's storage classes: any is accepted (every object is stored alike), anything else refused. */
 const STORAGE_CLASSES = new Set([
   'STANDARD', 'REDUCED_REDUNDANCY', 'STANDARD_IA', 'ONEZONE_IA', 'INTELLIGENT_TIERING', 'GLACIER',
@@ -49,9 +48,14 @@ export function checkStorageClass(r: S3Request): void {
   if (v !== undefined && !STORAGE_CLASSES.has(v)) throw new S3Error('InvalidStorageClass', 'The storage class you specified is not valid', { fields: { StorageClassRequested: v } });
 }
 
+/** Reads the stored content headers and x-amz-meta-* from a PUT (or CreateMultipartUpload, CopyObject REPLACE). */
 export function storedMetaFromRequest(r: S3Request): Omit<ObjectMeta, 'tags' | 'checksums'> {
-  const h = r.req.headers;
-  const meta: Omit<ObjectMeta, 'tags' | 'checksums'> = { userMetadata: {}, owner: r.identity.user };
+  return storedMetaFromHeaders(r.req.headers, r.identity.user);
+}
+
+/** The same from headers (lower-case names), or from the fields of a POST form. */
+export function storedMetaFromHeaders(h: Readonly<Record<string, string | string[] | undefined>>, owner: string): Omit<ObjectMeta, 'tags' | 'checksums'> {
+  const meta: Omit<ObjectMeta, 'tags' | 'checksums'> = { userMetadata: {}, owner };
   for (const [name, field] of STORED_HEADERS) {
     const v = h[name];
     if (typeof v === 'string') {

@@ -3,7 +3,9 @@ import type { WriteConditions } from '../../objects/conditions.js';
 import type { MultipartService } from '../../objects/multipart.js';
 import type { ObjectService } from '../../objects/objectService.js';
 import type { OidcVerifier } from '../../s3/auth/oidc.js';
+import type { FormAuthenticator } from '../../s3/auth/postSignature.js';
 import type { Identity } from '../../s3/auth/simple.js';
+import type { S3Request } from '../../s3/handler.js';
 import type { TemporaryCredentials } from '../../s3/auth/temporaryCredentials.js';
 
 export interface S3Settings {
@@ -25,6 +27,8 @@ export interface Services {
   sts?: StsService;
   /** In a cluster: the owners of keys that a bucket-level request (DeleteObjects) changes. */
   cluster?: ClusterPeers;
+  /** POST Object: the form names who acts, so the action authenticates and authorizes it itself. */
+  forms: { authenticate: FormAuthenticator; authorize?: (r: S3Request) => void };
 }
 
 /** What a bucket-level action needs of the cluster to change keys that other workers own. */

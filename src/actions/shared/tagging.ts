@@ -10,7 +10,12 @@ const MAX_TAGGING_BYTES = 64 * 1024;
 
 /** Reads and checks `<Tagging><TagSet><Tag><Key/><Value/></Tag>...</TagSet></Tagging>`. */
 export async function readTagging(r: S3Request, svc: Services): Promise<Array<[string, string]>> {
-  const tagging = elementOf(await readXmlBody(r.req, MAX_TAGGING_BYTES), 'Tagging');
+  return tagsOfDocument(await readXmlBody(r.req, MAX_TAGGING_BYTES), svc);
+}
+
+/** The checked tags of a parsed Tagging document (a request body, or a POST form's `tagging` field). */
+export function tagsOfDocument(doc: Record<string, unknown>, svc: Services): Array<[string, string]> {
+  const tagging = elementOf(doc, 'Tagging');
   const tagSet = tagging.TagSet === undefined ? {} : elementOf(tagging, 'TagSet');
   const tags = arrayOf(tagSet.Tag).map((t): [string, string] => {
     const key = textOf(t.Key);

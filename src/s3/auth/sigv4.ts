@@ -145,20 +145,7 @@ export function verifySigV4(req: SignedRequest, source: CredentialSource, opts: 
 
   // Who signed, and with which token.
   const token = parsed.presigned ? query.get('X-Amz-Security-Token') : one(req.headers, 'x-amz-security-token');
-  const credential = source.lookup(parsed.accessKeyId, token);
-  if (!credential) {
-    throw new S3Error('InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.', {
-      fields: { AWSAccessKeyId: parsed.accessKeyId },
-    });
-  }
-  if (credential.sessionToken !== undefined) {
-    if (token === undefined || !sameText(token, credential.sessionToken)) {
-      throw new S3Error('InvalidToken', 'The provided token is malformed or otherwise invalid.');
-    }
-    if (credential.expiresAt && credential.expiresAt.getTime() <= now.getTime()) {
-      throw new S3Error('ExpiredToken', 'The provided token has expired.');
-    }
-  }
+  const credential = knownCredential(source, parsed.accessKeyId, token, now);
 
   // Every x-amz-* header sent must be signed (as S3 requires), and the host always.
   if (!parsed.signedHeaders.includes('host')) {
@@ -218,6 +205,28 @@ export function verifySigV4(req: SignedRequest, source: CredentialSource, opts: 
     first ??= { creq, sts };
   }
   throw signatureMismatch(parsed.accessKeyId, first!.sts, parsed.signature, first!.creq);
+}
+
+/**
+ * The credential of an access key, with its session token checked (temporary credentials);
+ * InvalidAccessKeyId, InvalidToken or ExpiredToken otherwise.
+ */
+export function knownCredential(source: CredentialSource, accessKeyId: string, token: string | undefined, now: Date): Credential {
+  const credential = source.lookup(accessKeyId, token);
+  if (!credential) {
+    throw new S3Error('InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.', {
+      fields: { AWSAccessKeyId: accessKeyId },
+    });
+  }
+  if (credential.sessionToken !== undefined) {
+    if (token === undefined || !sameText(token, credential.sessionToken)) {
+      throw new S3Error('InvalidToken', 'The provided token is malformed or otherwise invalid.');
+    }
+    if (credential.expiresAt && credential.expiresAt.getTime() <= now.getTime()) {
+      throw new S3Error('ExpiredToken', 'The provided token has expired.');
+    }
+  }
+  return credential;
 }
 
 /** SignatureDoesNotMatch with the fields S3 puts in it, so a client author can compare. */
@@ -370,7 +379,8 @@ function sameHex(computed: string, provided: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-function sameText(a: string, b: string): boolean {
+/** Constant-time comparison of two strings. */
+export function sameText(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);

@@ -8,7 +8,7 @@ export interface Identity {
   /** The acting user: recorded as the owner of what it writes. */
   user: string;
   /** How the request named its user, for the access log. */
-  via: 'sigv4-header' | 'sigv4-query' | 'sigv2-header' | 'sigv2-query' | 'anonymous' | 'oidc-bearer' | 'redirect-token';
+  via: 'sigv4-header' | 'sigv4-query' | 'sigv2-header' | 'sigv2-query' | 'anonymous' | 'oidc-bearer' | 'redirect-token' | 'post-policy';
   /** Verified modes: OIDC groups of the user, for authorization. */
   groups?: readonly string[];
   /** Verified modes: the access key that signed. */

@@ -22,6 +22,7 @@ const cases: Array<[string, string, string, string?, string?]> = [
   ['DELETE', '/bucket?tagging', 'DeleteBucketTagging', 'bucket', ''],
   ['GET', '/bucket?uploads&max-uploads=3', 'ListMultipartUploads', 'bucket', ''],
   ['POST', '/bucket?delete', 'DeleteObjects', 'bucket', ''],
+  ['POST', '/bucket', 'PostObject', 'bucket', ''],
   // STS on the S3 port: a form POST to /, or the query form.
   ['POST', '/', 'AssumeRoleWithWebIdentity', '', ''],
   ['GET', '/?Action=AssumeRoleWithWebIdentity&Version=2011-06-15', 'AssumeRoleWithWebIdentity', '', ''],
