@@ -7,7 +7,7 @@ import { errorElement, sendXml, XML_DECLARATION } from '../s3/respond.js';
 import { arrayOf, elementOf, readXmlBody, textOf, xmlDocument } from '../s3/xml.js';
 import type { RequestedPart } from '../objects/multipart.js';
 import type { ObjectMeta, ObjectStatus, PartInfo, UploadInfo } from '../ufs/ufs.js';
-import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm, createChecksum } from '../s3/body/checksums.js';
+import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm, checkChecksumValue, checksumHeaderName, createChecksum } from '../s3/body/checksums.js';
 import type { Services } from './shared/services.js';
 import { requireUploadId } from './shared/upload.js';
 import { header, quoteEtag } from './shared/wire.js';
@@ -22,7 +22,7 @@ export async function completeMultipartUpload(r: S3Request, svc: Services): Prom
   const uploadId = requireUploadId(r);
   const requested = await readPartList(r, svc);
   const { upload, parts, commit } = await svc.multipart.prepareComplete(bucket, key, uploadId, requested, writeConditionsFrom(r));
-  const checksums = objectChecksums(upload, parts);
+  const checksums = objectChecksums(upload, parts, expectedChecksum(r, upload));
   const joined = commit(checksums.onData, checksums.result);
   const early = await Promise.race([
     joined.then(() => false, () => false),
@@ -63,36 +63,67 @@ function resultXml(r: S3Request, bucket: string, key: string, status: ObjectStat
 }
 
 /**
+ * The object's checksum the client sends with Complete (`x-amz-checksum-<alg>`), of the upload's
+ * algorithm; a COMPOSITE one may carry its `-N`. Undefined when none is sent.
+ */
+function expectedChecksum(r: S3Request, upload: UploadInfo): { algorithm: ChecksumAlgorithm; value: string } | undefined {
+  const sent = CHECKSUM_ALGORITHMS.flatMap((algorithm) => {
+    const value = header(r, checksumHeaderName(algorithm))?.trim();
+    return value === undefined ? [] : [{ algorithm, value }];
+  });
+  if (sent.length === 0) return undefined;
+  if (sent.length > 1) throw new S3Error('InvalidRequest', 'Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.');
+  const [{ algorithm, value }] = sent;
+  if (algorithm !== upload.checksumAlgorithm) {
+    throw new S3Error('InvalidRequest', `The upload was created using the ${upload.checksumAlgorithm ?? 'null'} checksum algorithm; the complete request must use the same algorithm (it sent ${algorithm}).`);
+  }
+  checkChecksumValue(algorithm, value.replace(/-\d+$/, ''));
+  return { algorithm, value };
+}
+
+/**
  * The object's checksum when the upload asked for one: COMPOSITE is the checksum of the parts'
  * binary checksums followed by `-N`; FULL_OBJECT is computed over the bytes as they are joined.
+ * A checksum the client sent must match, else BadDigest and the object is not made.
  */
-function objectChecksums(upload: UploadInfo, parts: PartInfo[]): {
+function objectChecksums(upload: UploadInfo, parts: PartInfo[], expected?: { algorithm: ChecksumAlgorithm; value: string }): {
   onData: (chunk: Buffer) => void;
   result: () => Pick<ObjectMeta, 'checksums' | 'checksumType'>;
 } {
   const algorithm = upload.checksumAlgorithm as ChecksumAlgorithm | undefined;
   if (!algorithm) return { onData: () => undefined, result: () => ({ checksums: {} }) };
+  // The value computed; a COMPOSITE one matches with or without its `-N`.
+  const checked = (value: string, withoutCount = value): string => {
+    if (expected && expected.value !== value && expected.value !== withoutCount) {
+      throw new S3Error('BadDigest', `The ${algorithm} you specified did not match the calculated checksum.`);
+    }
+    return value;
+  };
   if (upload.checksumType === 'FULL_OBJECT') {
     const sum = createChecksum(algorithm);
     return {
       onData: (chunk) => sum.update(chunk),
-      result: () => ({ checksums: { [algorithm]: sum.digest().toString('base64') }, checksumType: 'FULL_OBJECT' }),
+      result: () => ({ checksums: { [algorithm]: checked(sum.digest().toString('base64')) }, checksumType: 'FULL_OBJECT' }),
     };
   }
   return {
     onData: () => undefined,
     result: () => {
-      if (!parts.every((p) => p.checksums[algorithm])) return { checksums: {} };
+      if (!parts.every((p) => p.checksums[algorithm])) {
+        if (expected) throw new S3Error('InvalidRequest', `The ${algorithm} checksum of the object cannot be checked: not every part was sent with one.`);
+        return { checksums: {} };
+      }
       const sum = createChecksum(algorithm);
       for (const p of parts) sum.update(Buffer.from(p.checksums[algorithm], 'base64'));
-      return { checksums: { [algorithm]: `${sum.digest().toString('base64')}-${parts.length}` }, checksumType: 'COMPOSITE' };
+      const composite = sum.digest().toString('base64');
+      return { checksums: { [algorithm]: checked(`${composite}-${parts.length}`, composite) }, checksumType: 'COMPOSITE' };
     },
   };
 }
 
 async function readPartList(r: S3Request, svc: Services): Promise<RequestedPart[]> {
   // No body at all is MalformedXML here, as S3 answers it (s3-tests test_multipart_upload_empty).
-  const body = await readXmlBody(r.req, svc.settings.maxXmlBytes).catch((e: unknown) => {
+  const body = await readXmlBody(r.req, svc.settings.maxXmlBytes, { checksumHeadersDescribeObject: true }).catch((e: unknown) => {
     throw e instanceof S3Error && e.code === 'MissingRequestBodyError' ? new S3Error('MalformedXML', 'You must specify at least one part.') : e;
   });
   const doc = elementOf(body, 'CompleteMultipartUpload');

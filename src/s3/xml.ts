@@ -48,7 +48,7 @@ export function parseXml(text: string): Record<string, unknown> {
  * digest is refused before anything acts on it. With `integrityRequired` (DeleteObjects, as S3
  * has it) a request without Content-MD5 or a checksum is refused.
  */
-export async function readXmlBody(req: IncomingMessage, maxBytes: number, opts: { integrityRequired?: boolean } = {}): Promise<Record<string, unknown>> {
+export async function readXmlBody(req: IncomingMessage, maxBytes: number, opts: { integrityRequired?: boolean; checksumHeadersDescribeObject?: boolean } = {}): Promise<Record<string, unknown>> {
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > maxBytes && req.headers['x-amz-decoded-content-length'] === undefined) {
     throw new S3Error('MalformedXML', `The XML you provided was larger than the maximum ${maxBytes} bytes allowed.`);
@@ -56,7 +56,7 @@ export async function readXmlBody(req: IncomingMessage, maxBytes: number, opts: 
   if (opts.integrityRequired && !hasIntegrityHeader(req.headers)) {
     throw new S3Error('InvalidRequest', 'Missing required header for this request: Content-MD5 (or an x-amz-checksum-* header).');
   }
-  const { streams, verifier } = bodyDecodersFor(req.headers);
+  const { streams, verifier } = bodyDecodersFor(req.headers, opts);
   const chunks: Buffer[] = [];
   let size = 0;
   const collect = new Writable({

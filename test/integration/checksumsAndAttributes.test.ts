@@ -61,6 +61,26 @@ describe('checksums of multipart objects, and GetObjectAttributes', { timeout: 1
     assert.equal(out.ChecksumType, 'FULL_OBJECT');
   });
 
+  test("Complete's x-amz-checksum-* is the object's checksum: checked (BadDigest, nothing made, the upload stays), not the XML body's", async () => {
+    const parts = [randomBytes(5 * MiB), randomBytes(321)];
+    const whole = crc32Raw(Buffer.concat(parts)).toString('base64');
+    const full = await upload('ck/full-sent', parts, 'CRC32', 'FULL_OBJECT');
+    const send = (Key: string, UploadId: string | undefined, Parts: typeof full.done, ChecksumCRC32: string) =>
+      s3.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts }, ChecksumCRC32 }));
+    await assert.rejects(send('ck/full-sent', full.UploadId, full.done, crc32Raw(Buffer.from('other')).toString('base64')), (e: S3ServiceException) => e.name === 'BadDigest');
+    const missing = await s3.send(new HeadObjectCommand({ Bucket, Key: 'ck/full-sent' })).then(() => 'exists', (e: S3ServiceException) => e.name);
+    assert.equal(missing, 'NotFound');
+    assert.equal((await send('ck/full-sent', full.UploadId, full.done, whole)).ChecksumCRC32, whole);
+
+    const composite = await upload('ck/composite-sent', parts, 'CRC32');
+    const value = crc32Raw(Buffer.concat(parts.map(crc32Raw))).toString('base64');
+    assert.equal((await send('ck/composite-sent', composite.UploadId, composite.done, `${value}-2`)).ChecksumCRC32, `${value}-2`);
+    const again = await upload('ck/composite-sent2', parts, 'CRC32');
+    assert.equal((await send('ck/composite-sent2', again.UploadId, again.done, value)).ChecksumCRC32, `${value}-2`, 'without its -N');
+    const sha = await upload('ck/other-alg', [randomBytes(10)], 'SHA256');
+    await assert.rejects(send('ck/other-alg', sha.UploadId, sha.done, value), (e: S3ServiceException) => e.name === 'InvalidRequest');
+  });
+
   test('a part checksum in Complete that does not match is InvalidPart', async () => {
     const { UploadId, done } = await upload('ck/wrong', [randomBytes(100)], 'SHA256');
     const parts = done.map((p) => ({ ...p, ChecksumSHA256: createHash('sha256').update('other').digest('base64') }));

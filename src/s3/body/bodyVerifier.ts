@@ -211,7 +211,7 @@ export function stripAwsChunked(contentEncoding: string | undefined): string | u
  * with a plain payload hash), then the verifier, which must come last before the writer. Throws
  * S3Error for headers that are wrong before any byte is read.
  */
-export function bodyDecodersFor(headers: IncomingHttpHeaders): { streams: Transform[]; verifier: BodyVerifier; size?: number; declared: Record<string, string> } {
+export function bodyDecodersFor(headers: IncomingHttpHeaders, opts: { checksumHeadersDescribeObject?: boolean } = {}): { streams: Transform[]; verifier: BodyVerifier; size?: number; declared: Record<string, string> } {
   const sha = one(headers, 'x-amz-content-sha256')?.trim();
   const streaming = sha !== undefined && STREAMING_PAYLOAD_MODES.has(sha);
   if (sha !== undefined && !streaming && sha !== 'UNSIGNED-PAYLOAD' && !HEX64.test(sha)) {
@@ -226,7 +226,8 @@ export function bodyDecodersFor(headers: IncomingHttpHeaders): { streams: Transf
   // Checksums in headers: at most one algorithm, each well-formed.
   const checksums: Partial<Record<ChecksumAlgorithm, string>> = {};
   let headerAlgorithm: ChecksumAlgorithm | undefined;
-  for (const alg of CHECKSUM_ALGORITHMS) {
+  // CompleteMultipartUpload's x-amz-checksum-* headers are the object's, not its XML body's.
+  for (const alg of opts.checksumHeadersDescribeObject ? [] : CHECKSUM_ALGORITHMS) {
     const v = one(headers, checksumHeaderName(alg));
     if (v === undefined) continue;
     if (headerAlgorithm) throw new S3Error('InvalidRequest', MULTIPLE_CHECKSUMS);
