@@ -5,7 +5,7 @@ import type { S3Request } from '../s3/handler.js';
 import { S3Error, toS3Error } from '../s3/errors.js';
 import { errorElement, sendXml, XML_DECLARATION } from '../s3/respond.js';
 import { arrayOf, elementOf, readXmlBody, textOf, xmlDocument } from '../s3/xml.js';
-import type { RequestedPart } from '../objects/multipart.js';
+import { multipartEtag, normalizeEtag, type RequestedPart } from '../objects/multipart.js';
 import type { ObjectMeta, ObjectStatus, PartInfo, UploadInfo } from '../ufs/ufs.js';
 import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm, checkChecksumValue, checksumHeaderName, createChecksum } from '../s3/body/checksums.js';
 import type { Services } from './shared/services.js';
@@ -21,7 +21,16 @@ export async function completeMultipartUpload(r: S3Request, svc: Services): Prom
   const { bucket, key } = r.endpoint;
   const uploadId = requireUploadId(r);
   const requested = await readPartList(r, svc);
-  const { upload, parts, commit } = await svc.multipart.prepareComplete(bucket, key, uploadId, requested, writeConditionsFrom(r));
+  let prepared: Awaited<ReturnType<typeof svc.multipart.prepareComplete>>;
+  try {
+    prepared = await svc.multipart.prepareComplete(bucket, key, uploadId, requested, writeConditionsFrom(r));
+  } catch (e) {
+    const done = await completedAlready(svc, bucket, key, requested, e);
+    if (!done) throw e;
+    sendXml(r, 200, resultXml(r, bucket, key, done));
+    return;
+  }
+  const { upload, parts, commit } = prepared;
   const checksums = objectChecksums(upload, parts, expectedChecksum(r, upload));
   const joined = commit(checksums.onData, checksums.result);
   const early = await Promise.race([
@@ -46,6 +55,17 @@ export async function completeMultipartUpload(r: S3Request, svc: Services): Prom
   } finally {
     clearInterval(keepAlive);
   }
+}
+
+/**
+ * A Complete sent again after it succeeded (a retry whose answer was lost) answers 200 again, as
+ * S3 does: the upload is gone, and the object there is the one these parts made (its ETag is the
+ * multipart ETag of the part list sent).
+ */
+async function completedAlready(svc: Services, bucket: string, key: string, requested: RequestedPart[], failure: unknown): Promise<ObjectStatus | undefined> {
+  if (toS3Error(failure).code !== 'NoSuchUpload' || !requested.every((p) => /^[0-9a-f]{32}$/.test(normalizeEtag(p.etag)))) return undefined;
+  const current = await svc.objects.headObject(bucket, key).catch(() => undefined);
+  return current?.etag === multipartEtag(requested.map((p) => ({ etag: normalizeEtag(p.etag) }))) ? current : undefined;
 }
 
 function resultXml(r: S3Request, bucket: string, key: string, status: ObjectStatus): string {

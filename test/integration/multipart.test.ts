@@ -93,6 +93,11 @@ describe('multipart uploads, copy and tagging (AWS SDK v3)', { timeout: 300_000 
     assert.equal(md5(await bodyOf(got)), md5(whole));
     // Finished: the upload id is gone.
     assert.equal((await s3Error(s3.send(new ListPartsCommand({ Bucket, Key, UploadId })))).code, 'NoSuchUpload');
+    // A retried Complete (its answer lost) succeeds again, as S3 answers it; other parts do not.
+    const retried = await s3.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) } }));
+    assert.equal(retried.ETag, done.ETag);
+    const other = await s3Error(s3.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: [{ ETag: etags[0], PartNumber: 1 }] } })));
+    assert.equal(other.code, 'NoSuchUpload');
   });
 
   test('Complete checks: order, unknown parts, wrong ETags, small parts, unknown upload', async () => {

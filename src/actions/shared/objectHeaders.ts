@@ -115,8 +115,8 @@ export function readAnswer(r: S3Request, status: ObjectStatus, range: ByteRange 
   const length = range ? range.end - range.start + 1 : status.size;
   headers['Content-Length'] = String(length);
   if (range) headers['Content-Range'] = `bytes ${range.start}-${range.end}/${status.size}`;
-  // Only with ?partNumber, as S3 sends it.
-  if (r.endpoint.query.partNumber !== undefined) headers['x-amz-mp-parts-count'] = String(partsCountOf(status));
+  // Only with ?partNumber, and only for an object uploaded in parts, as S3 sends it.
+  if (r.endpoint.query.partNumber !== undefined && status.meta.partsCount !== undefined) headers['x-amz-mp-parts-count'] = String(partsCountOf(status));
   return { code: range ? 206 : 200, headers, length };
 }
 
