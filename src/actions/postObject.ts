@@ -14,7 +14,7 @@ import { checkPostPolicy, parsePostPolicy } from '../s3/auth/postPolicy.js';
 import { missingFormField } from '../s3/auth/postSignature.js';
 import { readPostForm } from '../s3/postForm.js';
 import type { Services } from './shared/services.js';
-import { storedMetaFromHeaders } from './shared/objectHeaders.js';
+import { storedHeadersOf, storedMetaFromHeaders } from './shared/objectHeaders.js';
 import { tagsOfDocument } from './shared/tagging.js';
 import { MAX_PART_SIZE } from './shared/upload.js';
 import { header, quoteEtag } from './shared/wire.js';
@@ -40,13 +40,26 @@ export async function postObject(r: S3Request, svc: Services): Promise<void> {
   r.endpoint = { ...r.endpoint, key };
   svc.forms.authorize?.(r);
 
-  const stored = storedMetaFromHeaders(Object.fromEntries(fields), r.identity.user);
+  // Values are text here; stored headers are kept as the bytes a header carries (read as Latin-1),
+  // as a PutObject's are, so that both come back the same way.
+  const stored = storedMetaFromHeaders(Object.fromEntries([...fields].map(([k, v]) => [k, Buffer.from(v, 'utf8').toString('latin1')])), r.identity.user);
   checkUserMetadataSize(stored.userMetadata, svc.settings.maxMetadataBytes);
   const tagging = fields.get('tagging');
   const tags = tagging ? tagsOfDocument(parseXml(tagging), svc) : [];
 
   const limit = new SizeLimit(sizes?.min ?? 0, Math.min(sizes?.max ?? MAX_PART_SIZE, MAX_PART_SIZE));
-  const verifier = new BodyVerifier({ contentMd5: fields.get('content-md5') });
+  const contentMd5 = fields.get('content-md5');
+  if (svc.cluster?.ownedElsewhere(bucket, key)) {
+    // Written by the key's owner, whose caches must see the change (as a proxied PutObject).
+    file.once('error', (e) => limit.destroy(e));
+    const headers: Record<string, string> = { ...storedHeadersOf(stored), ...(contentMd5 ? { 'content-md5': contentMd5 } : {}) };
+    if (tags.length > 0) headers['x-amz-tagging'] = tags.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
+    const etag = await svc.cluster.putOnOwner(bucket, key, r.identity, headers, file.pipe(limit));
+    r.log.bytesIn = limit.bytes;
+    answer(r, fields, bucket, key, etag);
+    return;
+  }
+  const verifier = new BodyVerifier({ contentMd5 });
   const status = await svc.objects.putObject(bucket, key, [file, limit, verifier], () => ({
     etag: verifier.result.md5Hex,
     meta: { ...stored, tags, checksums: verifier.result.checksums },
@@ -79,6 +92,10 @@ function encodePath(s: string): string {
 /** The file's size within the policy's content-length-range (and S3's 5 GiB): EntityTooLarge as soon as it is over, EntityTooSmall at its end. */
 class SizeLimit extends Transform {
   private size = 0;
+
+  get bytes(): number {
+    return this.size;
+  }
 
   constructor(private readonly min: number, private readonly max: number) {
     super();

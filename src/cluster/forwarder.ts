@@ -168,29 +168,50 @@ export class Forwarder {
    * trusts it as it trusts a followed 307), the conditions go as DeleteObject's headers.
    */
   async deleteOnOwner(bucket: string, key: string, who: TokenIdentity, conditions: WriteConditions): Promise<void> {
+    const headers: Record<string, string> = {};
+    if (conditions.ifMatch !== undefined) headers['if-match'] = conditions.ifMatch;
+    if (conditions.ifMatchLastModified) headers['x-amz-if-match-last-modified-time'] = conditions.ifMatchLastModified.toUTCString();
+    if (conditions.ifMatchSize !== undefined) headers['x-amz-if-match-size'] = String(conditions.ifMatchSize);
+    await this.requestOnOwner('DELETE', bucket, key, who, headers);
+  }
+
+  /**
+   * PutObject on the worker that serves the key, as `who`, with the body streamed (chunked) and the
+   * object's headers; returns the ETag it answered. A failing body fails the request with its error.
+   */
+  async putOnOwner(bucket: string, key: string, who: TokenIdentity, headers: Record<string, string>, body: Readable): Promise<string> {
+    let bodyFailure: unknown;
+    body.once('error', (e) => (bodyFailure = e));
+    try {
+      const answer = await this.requestOnOwner('PUT', bucket, key, who, headers, body);
+      return answer.headers.etag;
+    } catch (e) {
+      throw bodyFailure ?? e;
+    }
+  }
+
+  /** One request to the key's owner under a redirect token; its S3 error is thrown as ours. */
+  private async requestOnOwner(method: string, bucket: string, key: string, who: TokenIdentity, headers: Record<string, string>, body?: Readable): Promise<{ headers: Record<string, string> }> {
     const path = `/${bucket}/${key}`;
     const target = this.opts.view.serverOf(path, true);
     if (!target) throw new S3Error('SlowDown', 'No worker serves this key now; retry shortly.');
     const tls = this.opts.tls !== undefined;
     const origin = tls ? `https://${target.httpsAddress ?? target.address}` : `http://${target.address}`;
-    const token = signRedirect(this.opts.secret, 'DELETE', path, who);
-    const headers: Record<string, string> = {};
-    if (conditions.ifMatch !== undefined) headers['if-match'] = conditions.ifMatch;
-    if (conditions.ifMatchLastModified) headers['x-amz-if-match-last-modified-time'] = conditions.ifMatchLastModified.toUTCString();
-    if (conditions.ifMatchSize !== undefined) headers['x-amz-if-match-size'] = String(conditions.ifMatchSize);
+    const token = signRedirect(this.opts.secret, method, path, who);
     this.forwarded.inc({ mode: 'proxy' });
     let answer: Dispatcher.ResponseData;
     try {
       answer = await this.agent.request({
-        origin, method: 'DELETE', headers,
+        origin, method, headers, body,
         path: `/${encodeS3Path(bucket)}/${encodeS3Path(key)}?${REDIRECT_PARAM}=${encodeURIComponent(token)}`,
       });
     } catch (e) {
-      this.opts.logger.warn({ err: (e as Error).message, owner: target.id }, 'deleting on the owner failed');
+      this.opts.logger.warn({ err: (e as Error).message, owner: target.id, method }, 'a request to the owner failed');
       throw new S3Error('SlowDown', `The worker that owns this object (${target.address}) cannot be reached now; retry shortly.`);
     }
     const text = await answer.body.text();
-    if (answer.statusCode < 300) return;
+    const answered = Object.fromEntries(Object.entries(answer.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : (v ?? '')]));
+    if (answer.statusCode < 300) return { headers: answered };
     const code = /<Code>([^<]*)<\/Code>/.exec(text)?.[1] ?? '';
     const message = /<Message>([^<]*)<\/Message>/.exec(text)?.[1];
     throw new S3Error(Object.hasOwn(ERROR_TABLE, code) ? (code as S3ErrorCode) : 'InternalError', message);

@@ -123,6 +123,43 @@ describe('cluster, proxy mode', () => {
     }
   });
 
+  it('a POST Object form sent to a worker that does not own the key is written by the owner, whose cache then serves the new bytes', async () => {
+    const keys = Array.from({ length: 9 }, (_, i) => `posted/k${i}`);
+    const owners = await keysByOwner(cluster.workers[0], 'data', keys);
+    const post = async (worker: number, key: string, body: string, extra: Array<[string, string]> = []) => {
+      const form = new FormData();
+      for (const [k, v] of [['key', key], ['Content-Type', 'text/x-posted'], ['x-amz-meta-note', 'café'], ...extra]) form.append(k, v);
+      form.append('file', new Blob([body]), 'f.txt');
+      const res = await fetch(`${cluster.workers[worker].s3Url}/data`, { method: 'POST', body: form, signal: AbortSignal.timeout(10_000) });
+      return { status: res.status, body: await res.text(), etag: res.headers.get('etag') };
+    };
+    for (const key of keys) {
+      await clients[0].send(new PutObjectCommand({ Bucket: 'data', Key: key, Body: 'old bytes' }));
+      for (const c of clients) assert.equal((await bodyOf(await c.send(new GetObjectCommand({ Bucket: 'data', Key: key })))).toString(), 'old bytes');
+      const owner = [...owners].find(([, ks]) => ks.includes(key))![0];
+      const sender = cluster.workers.findIndex((w) => addressOf(w) !== owner);
+      const before = await counter(cluster.workers[sender], 'strata_forwarded_requests_total', 'mode="proxy"');
+      const tagging = '<Tagging><TagSet><Tag><Key>via</Key><Value>form</Value></Tag></TagSet></Tagging>';
+      const a = await post(sender, key, `new bytes of ${key}`, [['tagging', tagging]]);
+      assert.equal(a.status, 204, a.body);
+      assert.ok((await counter(cluster.workers[sender], 'strata_forwarded_requests_total', 'mode="proxy"')) > before, 'sent on to the owner');
+      for (const [i, c] of clients.entries()) {
+        const got = await c.send(new GetObjectCommand({ Bucket: 'data', Key: key }));
+        assert.equal((await bodyOf(got)).toString(), `new bytes of ${key}`, `GET ${key} through worker ${i}`);
+        assert.equal(got.ETag, a.etag);
+        assert.equal(got.ContentType, 'text/x-posted');
+        assert.equal(Buffer.from(got.Metadata?.note ?? '', 'latin1').toString('utf8'), 'café');
+        assert.equal(got.TagCount, 1);
+      }
+      // A file over the policy's range is refused on its way to the owner; the object stays.
+      const policy = Buffer.from(JSON.stringify({ expiration: new Date(Date.now() + 600_000).toISOString(), conditions: [{ bucket: 'data' }, ['starts-with', '$key', 'posted/'], ['starts-with', '$Content-Type', ''], ['starts-with', '$x-amz-meta-note', ''], ['content-length-range', 0, 10]] })).toString('base64');
+      const big = await post(sender, key, 'x'.repeat(64 * 1024), [['AWSAccessKeyId', 'testuser'], ['policy', policy], ['signature', 'unchecked']]);
+      assert.equal(big.status, 400, big.body);
+      assert.match(big.body, /<Code>EntityTooLarge<\/Code>/);
+      assert.equal((await bodyOf(await clients[0].send(new GetObjectCommand({ Bucket: 'data', Key: key })))).toString(), `new bytes of ${key}`);
+    }
+  });
+
   it('a forwarding marker that is not signed with the cluster secret is refused', async () => {
     const w = cluster.workers[0];
     const r = await rawRequest(w.s3Port, 'GET', '/data/obj/1', undefined, { 'x-strata-forwarded': `${Math.floor(Date.now() / 1000)}.forged` });

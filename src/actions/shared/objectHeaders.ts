@@ -72,6 +72,17 @@ export function storedMetaFromHeaders(h: Readonly<Record<string, string | string
   return meta;
 }
 
+/** The request headers that store `meta`'s content headers and metadata (a PutObject sent on). */
+export function storedHeadersOf(meta: Omit<ObjectMeta, 'tags' | 'checksums'>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, field] of STORED_HEADERS) {
+    const v = meta[field];
+    if (v !== undefined) out[name] = v;
+  }
+  for (const [k, v] of Object.entries(meta.userMetadata)) out[`x-amz-meta-${k}`] = v;
+  return out;
+}
+
 export interface ObjectHeaderOptions {
   /** Add x-amz-checksum-* (x-amz-checksum-mode: ENABLED on a whole-object read). */
   checksums: boolean;

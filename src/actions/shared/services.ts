@@ -1,4 +1,5 @@
 // What actions are given: the object service and the S3 settings from configuration.
+import type { Readable } from 'node:stream';
 import type { WriteConditions } from '../../objects/conditions.js';
 import type { MultipartService } from '../../objects/multipart.js';
 import type { ObjectService } from '../../objects/objectService.js';
@@ -37,6 +38,8 @@ export interface ClusterPeers {
   ownedElsewhere(bucket: string, key: string): boolean;
   /** DeleteObject of the key on the worker that serves it, acting as `user`; throws its S3 error. */
   deleteOnOwner(bucket: string, key: string, who: Pick<Identity, 'user' | 'groups'>, conditions: WriteConditions): Promise<void>;
+  /** PutObject of the key on the worker that serves it, acting as `who`, the body streamed; its ETag. */
+  putOnOwner(bucket: string, key: string, who: Pick<Identity, 'user' | 'groups'>, headers: Record<string, string>, body: Readable): Promise<string>;
 }
 
 export interface StsService {
