@@ -58,6 +58,15 @@ export function readPostForm(req: IncomingMessage): Promise<PostForm> {
       }
       if (name.toLowerCase() === 'file') {
         fileSeen = true;
+        // The file fails if the form or the request does: a writer reading it must not wait forever.
+        const cut = (e: S3Error) => {
+          if (!stream.readableEnded) stream.destroy(e);
+        };
+        parser.on('error', (e: Error) => cut(new S3Error('MalformedPOSTRequest', `The body of your POST request is not well-formed multipart/form-data (${e.message}).`)));
+        req.once('error', (e) => cut(e instanceof S3Error ? e : new S3Error('IncompleteBody')));
+        req.once('close', () => {
+          if (!req.complete) cut(new S3Error('IncompleteBody'));
+        });
         queue = queue.then(() => {
           if (settled) return void stream.resume();
           settled = true;

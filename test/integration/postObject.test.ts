@@ -5,14 +5,15 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { GetObjectCommand, GetObjectTaggingCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { signingKey, signatureOf } from '../../src/s3/auth/canonical.js';
 import { bodyOf, s3Client, s3Error } from '../helpers/s3.js';
-import { type RunningWorker, startWorker } from '../helpers/worker.js';
+import { type RunningWorker, startWorker, waitFor } from '../helpers/worker.js';
 
 const T = { timeout: 60_000 };
 const PYTHON = '/usr/bin/python3';
@@ -173,6 +174,28 @@ describe('POST Object (browser-based uploads), SIMPLE mode', { timeout: 300_000 
     for (const key of ['forms/no-file', 'forms/unsigned', 'forms/huge', 'forms/meta']) await missing(key);
     // The worker still serves after all that.
     assert.equal((await post(url, [['key', 'forms/after']])).status, 204);
+  });
+
+  test('a form cut off in the middle of its file leaves no object and no temporary file', T, async () => {
+    const boundary = 'cutBoundary';
+    const head = `--${boundary}\r\nContent-Disposition: form-data; name="key"\r\n\r\nforms/cut\r\n` +
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="cut.bin"\r\n\r\n`;
+    await new Promise<void>((resolve) => {
+      const socket = connect(w.s3Port, '127.0.0.1', () => {
+        socket.write(`POST /data HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=${boundary}\r\nContent-Length: 10000000\r\n\r\n${head}`);
+        socket.write(Buffer.alloc(256 * 1024, 1));
+        setTimeout(() => {
+          socket.destroy();
+          resolve();
+        }, 300);
+      });
+      socket.on('error', () => undefined);
+    });
+    const tmp = join(w.rootUfs, 'data', '.strata.sys', 'tmp');
+    await waitFor(async () => !existsSync(tmp) || readdirSync(tmp).length === 0, 10_000, () => `temporary files left behind: ${readdirSync(tmp).join(', ')}`);
+    await missing('forms/cut');
+    assert.equal((await post(url, [['key', 'forms/cut']], 'whole')).status, 204);
+    assert.equal(await get('forms/cut'), 'whole');
   });
 
   test('a larger file streams whole (8 MiB)', T, async () => {
