@@ -198,6 +198,32 @@ describe('POST Object (browser-based uploads), SIMPLE mode', { timeout: 300_000 
     assert.equal(await get('forms/cut'), 'whole');
   });
 
+  test('a form without its closing boundary is MalformedPOSTRequest (and the worker lives on)', T, async () => {
+    for (const tail of ['hello', 'hello\r\n']) {
+      const body = '--B\r\nContent-Disposition: form-data; name="key"\r\n\r\nforms/unclosed\r\n' +
+        `--B\r\nContent-Disposition: form-data; name="file"; filename="a"\r\n\r\n${tail}`;
+      const a = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'multipart/form-data; boundary=B' }, signal: AbortSignal.timeout(10_000) });
+      const text = await a.text();
+      assert.deepEqual([a.status, codeOf(text)], [400, 'MalformedPOSTRequest'], text);
+      await missing('forms/unclosed');
+    }
+    assert.equal((await post(url, [['key', 'forms/unclosed']], 'closed')).status, 204);
+  });
+
+  test('a file sent as a text field is the object; many small fields are fine, their bytes are what is limited', T, async () => {
+    const form = new FormData();
+    form.append('key', 'forms/text-file');
+    form.append('file', 'typed into a textarea');
+    const a = await fetch(url, { method: 'POST', body: form, signal: AbortSignal.timeout(10_000) });
+    assert.equal(a.status, 204, await a.text());
+    assert.equal(await get('forms/text-file'), 'typed into a textarea');
+    const many: Fields = Array.from({ length: 300 }, (_, i) => [`x-ignore-${i}`, 'v']);
+    assert.equal((await post(url, [...many, ['key', 'forms/many-fields']])).status, 204);
+    const tooMany: Fields = Array.from({ length: 1500 }, (_, i) => [`x-ignore-${i}`, 'v']);
+    const refused = await post(url, [...tooMany, ['key', 'forms/too-many-fields']]);
+    assert.deepEqual([refused.status, codeOf(refused.body)], [400, 'MaxPostPreDataLengthExceededError']);
+  });
+
   test('a larger file streams whole (8 MiB)', T, async () => {
     const data = Buffer.alloc(8 * 1024 * 1024);
     for (let i = 0; i < data.length; i += 4096) data.writeUInt32BE(i, i);
