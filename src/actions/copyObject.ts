@@ -8,6 +8,7 @@ import { xmlDocument } from '../s3/xml.js';
 import { checkTags, checkUserMetadataSize, parseTaggingHeader } from '../objects/limits.js';
 import type { ObjectMeta } from '../ufs/ufs.js';
 import type { Services } from './shared/services.js';
+import { checkCannedAcl } from './shared/acl.js';
 import { parseCopySource } from '../s3/copySource.js';
 import { checkCopyConditions } from './shared/copySource.js';
 import { checkStorageClass, storedMetaFromRequest } from './shared/objectHeaders.js';
@@ -22,6 +23,7 @@ export async function copyObject(r: S3Request, svc: Services): Promise<void> {
   await svc.objects.headBucket(bucket);
 
   checkStorageClass(r);
+  checkCannedAcl(header(r, 'x-amz-acl'));
   const sameObject = source.bucket === bucket && source.key === key;
   // A new storage class is a change S3 accepts (every class is stored alike here).
   if (sameObject && metadataDirective === 'COPY' && taggingDirective === 'COPY' && header(r, 'x-amz-storage-class') === undefined) {

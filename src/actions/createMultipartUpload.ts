@@ -7,12 +7,14 @@ import { sendXml } from '../s3/respond.js';
 import { xmlDocument } from '../s3/xml.js';
 import { checkTags, checkUserMetadataSize, parseTaggingHeader } from '../objects/limits.js';
 import type { Services } from './shared/services.js';
+import { checkCannedAcl } from './shared/acl.js';
 import { checkStorageClass, storedMetaFromRequest } from './shared/objectHeaders.js';
 import { header } from './shared/wire.js';
 
 export async function createMultipartUpload(r: S3Request, svc: Services): Promise<void> {
   const { bucket, key } = r.endpoint;
   checkStorageClass(r);
+  checkCannedAcl(header(r, 'x-amz-acl'));
   const stored = storedMetaFromRequest(r);
   checkUserMetadataSize(stored.userMetadata, svc.settings.maxMetadataBytes);
   const tags = parseTaggingHeader(header(r, 'x-amz-tagging') ?? '');

@@ -14,6 +14,7 @@ import { checkPostPolicy, parsePostPolicy } from '../s3/auth/postPolicy.js';
 import { missingFormField } from '../s3/auth/postSignature.js';
 import { readPostForm } from '../s3/postForm.js';
 import type { Services } from './shared/services.js';
+import { checkCannedAcl } from './shared/acl.js';
 import { storedHeadersOf, storedMetaFromHeaders } from './shared/objectHeaders.js';
 import { tagsOfDocument } from './shared/tagging.js';
 import { MAX_PART_SIZE } from './shared/upload.js';
@@ -34,6 +35,7 @@ export async function postObject(r: S3Request, svc: Services): Promise<void> {
   fields.set('key', key);
 
   // Who sends it, and whether the policy lets these fields through; then the usual authorization.
+  checkCannedAcl(fields.get('acl'), 'acl');
   r.identity = svc.forms.authenticate(fields);
   const policy = fields.get('policy');
   const sizes = policy !== undefined ? checkPostPolicy(parsePostPolicy(policy), fields, bucket) : undefined;

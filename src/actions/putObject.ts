@@ -6,6 +6,7 @@ import type { S3Request } from '../s3/handler.js';
 import { sendEmpty } from '../s3/respond.js';
 import { checkTags, checkUserMetadataSize, parseTaggingHeader } from '../objects/limits.js';
 import type { Services } from './shared/services.js';
+import { checkCannedAcl } from './shared/acl.js';
 import { checkStorageClass, storedMetaFromRequest } from './shared/objectHeaders.js';
 import { checksumResponseHeaders, requireContentLength } from './shared/upload.js';
 import { header, quoteEtag } from './shared/wire.js';
@@ -15,6 +16,7 @@ export async function putObject(r: S3Request, svc: Services): Promise<void> {
   const { bucket, key } = r.endpoint;
   requireContentLength(r);
   checkStorageClass(r);
+  checkCannedAcl(header(r, 'x-amz-acl'));
   const stored = storedMetaFromRequest(r);
   checkUserMetadataSize(stored.userMetadata, svc.settings.maxMetadataBytes);
   const tags = parseTaggingHeader(header(r, 'x-amz-tagging') ?? '');

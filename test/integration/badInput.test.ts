@@ -302,6 +302,16 @@ describe('bad input over raw HTTP', { timeout: 600_000 }, () => {
       assert.equal((await send('PUT', '/data/sc?acl', '', { 'x-amz-acl': acl })).status, 200, acl);
     }
     expectError(await send('PUT', '/data/sc?acl', '', { 'x-amz-acl': 'public-read' }), 501, 'NotImplemented');
+    // A canned ACL S3 does not know is InvalidArgument wherever it is sent; a known one that makes
+    // an object or bucket is accepted (everything stays private to its owner).
+    expectError(await send('PUT', '/data/sc?acl', '', { 'x-amz-acl': 'public-ready' }), 400, 'InvalidArgument');
+    expectError(await send('PUT', '/data?acl', '', { 'x-amz-acl': 'public-ready' }), 400, 'InvalidArgument');
+    expectError(await send('PUT', '/data/acl-bad', 'x', { 'x-amz-acl': 'public-ready' }), 400, 'InvalidArgument');
+    assert.equal((await send('HEAD', '/data/acl-bad')).status, 404, 'nothing written');
+    expectError(await send('POST', '/data/acl-bad?uploads', '', { 'x-amz-acl': 'nobody' }), 400, 'InvalidArgument');
+    expectError(await send('PUT', '/acl-bucket-bad', '', { 'x-amz-acl': 'everyone' }), 400, 'InvalidArgument');
+    assert.equal((await send('HEAD', '/acl-bucket-bad')).status, 404, 'no bucket made');
+    assert.equal((await send('PUT', '/data/acl-ok', 'x', { 'x-amz-acl': 'public-read' })).status, 200);
     const tagging = '<Tagging><TagSet><Tag><Key>aws:owner</Key><Value>me</Value></Tag></TagSet></Tagging>';
     expectError(await send('PUT', '/data/sc?tagging', tagging, { 'content-md5': md5b64(tagging) }), 400, 'InvalidTag');
     expectError(await send('PUT', '/data/sc-tagged', 'x', { 'x-amz-tagging': 'AWS%3Aa=b' }), 400, 'InvalidTag');

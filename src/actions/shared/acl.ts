@@ -8,6 +8,18 @@ import { ownerXml } from './wire.js';
 const XSI = 'http://www.w3.org/2001/XMLSchema-instance';
 const MAX_ACL_BYTES = 64 * 1024;
 const OWNER_ONLY = new Set(['private', 'bucket-owner-full-control', 'bucket-owner-read']);
+/** S3's canned ACLs: any other x-amz-acl is InvalidArgument. */
+const CANNED_ACLS = new Set([...OWNER_ONLY, 'public-read', 'public-read-write', 'aws-exec-read', 'authenticated-read', 'log-delivery-write']);
+
+/**
+ * A canned ACL S3 knows (else InvalidArgument). Objects and buckets stay private to their owner
+ * here: on a request that makes one, the ACL asked for is accepted and changes nothing.
+ */
+export function checkCannedAcl(value: string | undefined, name = 'x-amz-acl'): void {
+  if (value !== undefined && !CANNED_ACLS.has(value)) {
+    throw new S3Error('InvalidArgument', undefined, { fields: { ArgumentName: name, ArgumentValue: value } });
+  }
+}
 
 export function sendOwnerOnlyAcl(r: S3Request, owner: string): void {
   sendXml(r, 200, xmlDocument('AccessControlPolicy', {
@@ -25,6 +37,7 @@ export function sendOwnerOnlyAcl(r: S3Request, owner: string): void {
 export async function acceptPrivateAclOnly(r: S3Request, owner: string): Promise<void> {
   const h = r.req.headers;
   const canned = h['x-amz-acl'];
+  checkCannedAcl(canned === undefined ? undefined : String(canned));
   // The bucket owner is every object's owner here: its canned grants say what private says.
   if (canned !== undefined && !OWNER_ONLY.has(String(canned))) throw notSupported(`the canned ACL "${canned}"`);
   const grant = Object.keys(h).find((n) => n.startsWith('x-amz-grant-'));
