@@ -82,7 +82,9 @@ export function checkPostPolicy(policy: PostPolicy, fields: ReadonlyMap<string, 
     }
     named.add(c.field);
     const value = valueOf(c.field);
-    const holds = c.kind === 'eq' ? value === c.value : value.startsWith(c.value);
+    // A Content-Type may list several types, each of which must start so.
+    const values = c.kind === 'starts-with' && c.field === 'content-type' ? value.split(',').map((v) => v.trim()) : [value];
+    const holds = values.every((v) => (c.kind === 'eq' ? v === c.value : v.startsWith(c.value)));
     if (!holds) throw new S3Error('AccessDenied', `Invalid according to Policy: Policy Condition failed: ["${c.kind}", "$${c.field}", "${c.value}"]`);
   }
   const extra = ['bucket', ...fields.keys()].filter((f) => !named.has(f) && !EXEMPT_FIELDS.has(f) && !f.startsWith('x-ignore-'));
