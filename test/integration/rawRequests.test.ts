@@ -59,6 +59,25 @@ describe('bad input', { timeout: 120_000 }, () => {
     expectError(await send('POST', '/data?delete', good, md5('something else')), 400, 'BadDigest');
   });
 
+  test('SIMPLE mode: a presigned URL past its expiry, or malformed, is refused; one in its window is served', async () => {
+    assert.equal((await send('PUT', '/data/presigned', 'p')).status, 200);
+    const amz = (d: Date) => d.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+    const url = (d: Date, expires: string) =>
+      `/data/presigned?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AK%2F${amz(d).slice(0, 8)}%2Fus-east-1%2Fs3%2Faws4_request` +
+      `&X-Amz-Date=${amz(d)}&X-Amz-Expires=${expires}&X-Amz-SignedHeaders=host&X-Amz-Signature=${'0'.repeat(64)}`;
+    const ok = await send('GET', url(new Date(), '60'));
+    assert.deepEqual([ok.status, ok.body], [200, 'p']);
+    const expired = await send('GET', url(new Date(Date.now() - 3600_000), '60'));
+    assert.equal(expired.status, 403);
+    assert.match(expired.body, /<Code>AccessDenied<\/Code><Message>Request has expired<\/Message>/);
+    const tooLong = await send('GET', url(new Date(), '604801'));
+    assert.match(tooLong.body, /<Code>AuthorizationQueryParametersError<\/Code>/);
+    const v2 = await send('GET', `/data/presigned?AWSAccessKeyId=AK&Expires=${Math.floor(Date.now() / 1000) - 60}&Signature=x`);
+    assert.equal(v2.status, 403);
+    const v2ok = await send('GET', `/data/presigned?AWSAccessKeyId=AK&Expires=${Math.floor(Date.now() / 1000) + 60}&Signature=x`);
+    assert.equal(v2ok.status, 200);
+  });
+
   test('a bad Range', async () => {
     await send('PUT', '/data/ten', '0123456789');
     const a = await send('GET', '/data/ten', undefined, { range: 'bytes=20-30' });

@@ -22,11 +22,7 @@ import {
   trailerStringToSign,
 } from './canonical.js';
 import type { Credential, CredentialSource } from './credentials.js';
-
-/** Largest clock difference accepted between a signed request and this worker (S3's 15 minutes). */
-export const MAX_SKEW_MS = 15 * 60 * 1000;
-/** Longest validity of a presigned URL (S3's 7 days). */
-export const MAX_PRESIGN_SECONDS = 604800;
+import { checkPresignedWindow, isoSeconds, MAX_SKEW_MS } from './presignedWindow.js';
 
 /** What chunk and trailer signatures of a streaming body chain from. */
 export interface SigningContext {
@@ -104,8 +100,7 @@ export function verifySigV4(req: SignedRequest, source: CredentialSource, opts: 
   let requestTime: Date | undefined;
   if (parsed.presigned) {
     amzDateText = query.get('X-Amz-Date') ?? '';
-    requestTime = parseAmzDate(amzDateText);
-    if (!requestTime) throw new S3Error('AuthorizationQueryParametersError', 'X-Amz-Date must be in the ISO8601 Long Format "yyyyMMdd\'T\'HHmmss\'Z\'".');
+    requestTime = checkPresignedWindow(amzDateText, query.get('X-Amz-Expires'), now);
   } else {
     const xAmzDate = one(req.headers, 'x-amz-date');
     if (xAmzDate !== undefined) {
@@ -123,21 +118,7 @@ export function verifySigV4(req: SignedRequest, source: CredentialSource, opts: 
     const msg = `Invalid credential date "${parsed.date}". This date is not the same as X-Amz-Date: "${amzDateText.slice(0, 8)}".`;
     throw parsed.presigned ? new S3Error('AuthorizationQueryParametersError', msg) : new S3Error('AuthorizationHeaderMalformed', msg);
   }
-  if (parsed.presigned) {
-    const expires = query.get('X-Amz-Expires');
-    if (expires === undefined || !/^\d{1,7}$/.test(expires)) {
-      throw new S3Error('AuthorizationQueryParametersError', 'X-Amz-Expires should be a number of seconds.');
-    }
-    if (Number(expires) > MAX_PRESIGN_SECONDS) {
-      throw new S3Error('AuthorizationQueryParametersError', `X-Amz-Expires must be less than a week (in seconds) that is ${MAX_PRESIGN_SECONDS}.`);
-    }
-    if (requestTime.getTime() - now.getTime() > MAX_SKEW_MS) throw new S3Error('AccessDenied', 'Request is not valid yet');
-    if (now.getTime() > requestTime.getTime() + Number(expires) * 1000) {
-      throw new S3Error('AccessDenied', 'Request has expired', {
-        fields: { 'X-Amz-Expires': expires, Expires: isoSeconds(new Date(requestTime.getTime() + Number(expires) * 1000)), ServerTime: isoSeconds(now) },
-      });
-    }
-  } else if (Math.abs(now.getTime() - requestTime.getTime()) > MAX_SKEW_MS) {
+  if (!parsed.presigned && Math.abs(now.getTime() - requestTime.getTime()) > MAX_SKEW_MS) {
     throw new S3Error('RequestTimeTooSkewed', 'The difference between the request time and the current time is too large.', {
       fields: { RequestTime: amzDateText, ServerTime: isoSeconds(now), MaxAllowedSkewMilliseconds: String(MAX_SKEW_MS) },
     });
@@ -388,10 +369,6 @@ export function sameText(a: string, b: string): boolean {
 
 function hexBytes(s: string): string {
   return Buffer.from(s, 'utf8').toString('hex').replace(/(..)(?!$)/g, '$1 ');
-}
-
-function isoSeconds(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 function printable(s: string): string {

@@ -1,8 +1,10 @@
 // SIMPLE authentication, as the spec's system does it: the user is the access key named in the
-// request (SigV4 Authorization header, presigned query, or a SigV2 header), never checked.
+// request (SigV4 Authorization header, presigned query, or a SigV2 header), never checked. A
+// presigned URL still expires (its time window is checked, not its signature).
 // Without any credentials the request runs as the user who started the worker.
 import { userInfo } from 'node:os';
 import { S3Error } from '../errors.js';
+import { checkPresignedWindow, checkSigV2Expiry } from './presignedWindow.js';
 
 export interface Identity {
   /** The acting user: recorded as the owner of what it writes. */
@@ -30,7 +32,7 @@ export function workerUser(): string {
 const SIGV4_CREDENTIAL = /(?:^|[\s,])Credential=([^,\s]*)/;
 
 /** Finds the user a request names, or throws AuthorizationHeaderMalformed for a header it cannot read. */
-export function identifySimple(authorization: string | undefined, query: Record<string, string>): Identity {
+export function identifySimple(authorization: string | undefined, query: Record<string, string>, now = new Date()): Identity {
   if (authorization !== undefined && authorization !== '') {
     if (authorization.startsWith('AWS4-HMAC-SHA256 ')) {
       const m = SIGV4_CREDENTIAL.exec(authorization);
@@ -52,9 +54,13 @@ export function identifySimple(authorization: string | undefined, query: Record<
   if (credential !== undefined) {
     const access = accessKeyOfCredential(credential);
     if (!access) throw new S3Error('AuthorizationQueryParametersError', 'X-Amz-Credential must be of the form <key>/<date>/<region>/<service>/aws4_request.');
+    checkPresignedWindow(query['X-Amz-Date'], query['X-Amz-Expires'], now);
     return { user: access, via: 'sigv4-query' };
   }
-  if (query['AWSAccessKeyId']) return { user: query['AWSAccessKeyId'], via: 'sigv2-query' };
+  if (query['AWSAccessKeyId']) {
+    checkSigV2Expiry(query['Expires'], now);
+    return { user: query['AWSAccessKeyId'], via: 'sigv2-query' };
+  }
   return { user: workerUser(), via: 'anonymous' };
 }
 
