@@ -4,6 +4,7 @@
 // https://docs.aws.amazon.com/AmazonS3/latest/API/RESTObjectPOST.html
 import { Transform, type TransformCallback } from 'node:stream';
 import { checkUserMetadataSize } from '../objects/limits.js';
+import type { ObjectMeta } from '../ufs/ufs.js';
 import { BodyVerifier } from '../s3/body/bodyVerifier.js';
 import { MAX_KEY_BYTES } from '../s3/endpoint.js';
 import { S3Error } from '../s3/errors.js';
@@ -15,7 +16,7 @@ import { missingFormField } from '../s3/auth/postSignature.js';
 import { readPostForm } from '../s3/postForm.js';
 import type { Services } from './shared/services.js';
 import { checkCannedAcl } from './shared/acl.js';
-import { storedHeadersOf, storedMetaFromHeaders } from './shared/objectHeaders.js';
+import { checkSendable, checkStorageClassValue, storedHeadersOf, storedMetaFromHeaders } from './shared/objectHeaders.js';
 import { tagsOfDocument } from './shared/tagging.js';
 import { MAX_PART_SIZE } from './shared/upload.js';
 import { header, quoteEtag } from './shared/wire.js';
@@ -26,30 +27,16 @@ export async function postObject(r: S3Request, svc: Services): Promise<void> {
     throw new S3Error('PreconditionFailed', undefined, { fields: { Condition: 'Bucket POST must be of the enclosure-type multipart/form-data' } });
   }
   const { fields, file, filename } = await readPostForm(r.req);
-
-  const named = fields.get('key');
-  if (named === undefined) throw missingFormField('key');
-  const key = named.replaceAll('${filename}', filename.replace(/^.*[\\/]/, ''));
-  if (key === '') throw new S3Error('InvalidArgument', 'User key must have a length greater than 0.', { fields: { ArgumentName: 'key', ArgumentValue: '' } });
-  if (Buffer.byteLength(key) > MAX_KEY_BYTES) throw new S3Error('KeyTooLongError');
-  fields.set('key', key);
-
-  // Who sends it, and whether the policy lets these fields through; then the usual authorization.
-  checkCannedAcl(fields.get('acl'), 'acl');
-  r.identity = svc.forms.authenticate(fields);
-  const policy = fields.get('policy');
-  const sizes = policy !== undefined ? checkPostPolicy(parsePostPolicy(policy), fields, bucket) : undefined;
-  r.endpoint = { ...r.endpoint, key };
-  svc.forms.authorize?.(r);
-
-  // Values are text here; stored headers are kept as the bytes a header carries (read as Latin-1),
-  // as a PutObject's are, so that both come back the same way.
-  const stored = storedMetaFromHeaders(Object.fromEntries([...fields].map(([k, v]) => [k, Buffer.from(v, 'utf8').toString('latin1')])), r.identity.user);
-  checkUserMetadataSize(stored.userMetadata, svc.settings.maxMetadataBytes);
-  const tagging = fields.get('tagging');
-  const tags = tagging ? tagsOfDocument(parseXml(tagging), svc) : [];
-
-  const limit = new SizeLimit(sizes?.min ?? 0, Math.min(sizes?.max ?? MAX_PART_SIZE, MAX_PART_SIZE));
+  let upload: Upload;
+  try {
+    upload = checkForm(r, svc, fields, filename);
+  } catch (e) {
+    // Refused before its file was read. The rest of the body is still read and dropped (the
+    // handler does so) rather than the connection closed under it, which could lose the answer.
+    file.destroy();
+    throw e;
+  }
+  const { key, stored, tags, limit } = upload;
   const contentMd5 = fields.get('content-md5');
   if (svc.cluster?.ownedElsewhere(bucket, key)) {
     // Written by the key's owner, whose caches must see the change (as a proxied PutObject).
@@ -68,6 +55,43 @@ export async function postObject(r: S3Request, svc: Services): Promise<void> {
   }));
   r.log.bytesIn = verifier.result.size;
   answer(r, fields, bucket, key, quoteEtag(status.etag));
+}
+
+interface Upload {
+  key: string;
+  stored: Omit<ObjectMeta, 'tags' | 'checksums'>;
+  tags: Array<[string, string]>;
+  limit: SizeLimit;
+}
+
+/** Everything that can refuse the form before its file is read: the key, who sends it, the policy, authorization, the stored headers. */
+function checkForm(r: S3Request, svc: Services, fields: Map<string, string>, filename: string): Upload {
+  const { bucket } = r.endpoint;
+  // ${filename} stands for the file's name in every field, as S3 reads it.
+  const name = filename.replace(/^.*[\\/]/, '');
+  for (const [k, v] of fields) if (k !== 'policy' && v.includes('${filename}')) fields.set(k, v.replaceAll('${filename}', name));
+  const key = fields.get('key');
+  if (key === undefined) throw missingFormField('key');
+  if (key === '') throw new S3Error('InvalidArgument', 'User key must have a length greater than 0.', { fields: { ArgumentName: 'key', ArgumentValue: '' } });
+  if (Buffer.byteLength(key) > MAX_KEY_BYTES) throw new S3Error('KeyTooLongError');
+
+  // Who sends it, and whether the policy lets these fields through; then the usual authorization.
+  r.identity = svc.forms.authenticate(fields);
+  const policy = fields.get('policy');
+  const sizes = policy !== undefined ? checkPostPolicy(parsePostPolicy(policy), fields, bucket) : undefined;
+  r.endpoint = { ...r.endpoint, key };
+  svc.forms.authorize?.(r);
+
+  checkCannedAcl(fields.get('acl'), 'acl');
+  checkStorageClassValue(fields.get('x-amz-storage-class'));
+  // Values are text here; stored headers are kept as the bytes a header carries (read as Latin-1),
+  // as a PutObject's are, so that both come back the same way.
+  const stored = storedMetaFromHeaders(Object.fromEntries([...fields].map(([k, v]) => [k, Buffer.from(v, 'utf8').toString('latin1')])), r.identity.user);
+  checkSendable(stored);
+  checkUserMetadataSize(stored.userMetadata, svc.settings.maxMetadataBytes);
+  const tagging = fields.get('tagging');
+  const tags = tagging ? tagsOfDocument(parseXml(tagging), svc) : [];
+  return { key, stored, tags, limit: new SizeLimit(sizes?.min ?? 0, Math.min(sizes?.max ?? MAX_PART_SIZE, MAX_PART_SIZE)) };
 }
 
 /** S3's answers: a 303 to success_action_redirect, else the success_action_status asked for (200, 201 with a document, or 204). */

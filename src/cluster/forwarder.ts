@@ -184,6 +184,7 @@ export class Forwarder {
     body.once('error', (e) => (bodyFailure = e));
     try {
       const answer = await this.requestOnOwner('PUT', bucket, key, who, headers, body);
+      if (!answer.headers.etag) throw new S3Error('InternalError', 'The owner of the key stored it but sent no ETag.');
       return answer.headers.etag;
     } catch (e) {
       throw bodyFailure ?? e;

@@ -224,6 +224,45 @@ describe('POST Object (browser-based uploads), SIMPLE mode', { timeout: 300_000 
     assert.deepEqual([refused.status, codeOf(refused.body)], [400, 'MaxPostPreDataLengthExceededError']);
   });
 
+  /** A form sent as raw bytes: `parts` are [headers of the part, content]. */
+  async function rawForm(parts: Array<[string, Buffer | string]>, closed = true) {
+    const chunks: Buffer[] = [];
+    for (const [headers, content] of parts) chunks.push(Buffer.from(`--B\r\n${headers}\r\n\r\n`), Buffer.from(content), Buffer.from('\r\n'));
+    if (closed) chunks.push(Buffer.from('--B--\r\n'));
+    const res = await fetch(url, { method: 'POST', body: Buffer.concat(chunks), headers: { 'content-type': 'multipart/form-data; boundary=B' }, signal: AbortSignal.timeout(10_000) });
+    return { status: res.status, body: await res.text() };
+  }
+  const field = (name: string, filename?: string) => `Content-Disposition: form-data; name="${name}"${filename === undefined ? '' : `; filename="${filename}"`}`;
+
+  test('fields that could not be sent back as headers are refused (nothing stored, the worker lives on)', T, async () => {
+    for (const [name, value] of [['x-amz-meta-a b', 'v'], ['x-amz-meta-é', 'v'], ['Content-Type', 'text/plain\r\nSet-Cookie: x=1'], ['x-amz-meta-c', 'a\u0001b']]) {
+      const a = await post(url, [['key', 'forms/unsendable'], [name, value]]);
+      assert.deepEqual([a.status, codeOf(a.body)], [400, 'InvalidArgument'], `${JSON.stringify(name)}: ${a.body}`);
+      await missing('forms/unsendable');
+    }
+    // A field sent as a file part and cut off: an error answer, and the process serves on.
+    const cut = await rawForm([[field('key'), 'forms/cut-field'], [field('x-amz-meta-a', 'a'), 'partial']], false);
+    assert.equal(cut.status, 400, cut.body);
+    assert.equal((await post(url, [['key', 'forms/after-cut-field']])).status, 204);
+  });
+
+  test('a text field named file keeps its bytes; over its limit it is EntityTooLarge; a field part over the pre-data limit is refused', T, async () => {
+    const bytes = Buffer.from([0xff, 0xfe, 0x00, 0x80, 0x41]);
+    const a = await rawForm([[field('key'), 'forms/bytes'], [field('file'), bytes]]);
+    assert.equal(a.status, 204, a.body);
+    assert.ok((await bodyOf(await s3.send(new GetObjectCommand({ Bucket: 'data', Key: 'forms/bytes' })))).equals(bytes));
+    const big = await rawForm([[field('key'), 'forms/big-text'], [field('file'), 'x'.repeat(1024 * 1024 + 1)]]);
+    assert.deepEqual([big.status, codeOf(big.body)], [400, 'EntityTooLarge'], big.body);
+    await missing('forms/big-text');
+    const hugePart = await rawForm([[field('key'), 'forms/huge-part'], [field('x-amz-meta-a', 'a.txt'), Buffer.alloc(4 * 1024 * 1024, 97)], [field('file', 'f'), 'x']]);
+    assert.deepEqual([hugePart.status, codeOf(hugePart.body)], [400, 'MaxPostPreDataLengthExceededError'], hugePart.body);
+    // The first field of a name wins, whether it came as a file part or not.
+    const twice = await rawForm([[field('key', 'k.txt'), 'forms/first'], [field('key'), 'forms/second'], [field('file', 'f'), 'x']]);
+    assert.equal(twice.status, 204, twice.body);
+    assert.equal(await get('forms/first'), 'x');
+    await missing('forms/second');
+  });
+
   test('a larger file streams whole (8 MiB)', T, async () => {
     const data = Buffer.alloc(8 * 1024 * 1024);
     for (let i = 0; i < data.length; i += 4096) data.writeUInt32BE(i, i);

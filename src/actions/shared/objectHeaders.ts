@@ -44,7 +44,11 @@ const STORAGE_CLASSES = new Set([
 
 /** x-amz-storage-class of a request that makes an object: InvalidStorageClass unless S3 knows it. */
 export function checkStorageClass(r: S3Request): void {
-  const v = header(r, 'x-amz-storage-class');
+  checkStorageClassValue(header(r, 'x-amz-storage-class'));
+}
+
+/** The same for a value from elsewhere (a POST form's field). */
+export function checkStorageClassValue(v: string | undefined): void {
   if (v !== undefined && !STORAGE_CLASSES.has(v)) throw new S3Error('InvalidStorageClass', 'The storage class you specified is not valid', { fields: { StorageClassRequested: v } });
 }
 
@@ -81,6 +85,24 @@ export function storedHeadersOf(meta: Omit<ObjectMeta, 'tags' | 'checksums'>): R
   }
   for (const [k, v] of Object.entries(meta.userMetadata)) out[`x-amz-meta-${k}`] = v;
   return out;
+}
+
+/** An HTTP token: what a header name (so a metadata name) may be made of. */
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/**
+ * Stored headers that did not come through the HTTP parser (a POST form's fields) must be
+ * sendable as headers later, or every GET of the object would fail: InvalidArgument otherwise.
+ */
+export function checkSendable(meta: Omit<ObjectMeta, 'tags' | 'checksums'>): void {
+  for (const [name, field] of STORED_HEADERS) {
+    const v = meta[field];
+    if (v !== undefined && !SENDABLE.test(v)) throw new S3Error('InvalidArgument', `The value of ${name} may not hold control characters.`, { fields: { ArgumentName: name } });
+  }
+  for (const [name, v] of Object.entries(meta.userMetadata)) {
+    if (!TOKEN.test(name)) throw new S3Error('InvalidArgument', 'A metadata name must be an HTTP token (letters, digits and !#$%&\'*+.^_`|~-).', { fields: { ArgumentName: `x-amz-meta-${name}` } });
+    if (!SENDABLE.test(v)) throw new S3Error('InvalidArgument', 'A metadata value may not hold control characters.', { fields: { ArgumentName: `x-amz-meta-${name}` } });
+  }
 }
 
 export interface ObjectHeaderOptions {

@@ -54,8 +54,8 @@ function formSignature(fields: FormFields): FormSignature | undefined {
     const signature = required(fields, 'x-amz-signature');
     const parts = credential.split('/');
     const [date, region, service, terminator] = parts.slice(-4);
-    if (parts.length < 5 || terminator !== 'aws4_request' || !/^\d{8}$/.test(date)) {
-      throw new S3Error('InvalidArgument', 'x-amz-credential must be <key>/<date>/<region>/<service>/aws4_request.', { fields: { ArgumentName: 'x-amz-credential', ArgumentValue: credential } });
+    if (parts.length < 5 || terminator !== 'aws4_request' || service !== 's3' || !/^\d{8}$/.test(date)) {
+      throw new S3Error('InvalidArgument', 'x-amz-credential must be <key>/<date>/<region>/s3/aws4_request.', { fields: { ArgumentName: 'x-amz-credential', ArgumentValue: credential } });
     }
     if (!parseAmzDate(amzDate) || amzDate.slice(0, 8) !== date) {
       throw new S3Error('InvalidArgument', 'x-amz-date must be yyyyMMddTHHmmssZ, of the day the credential names.', { fields: { ArgumentName: 'x-amz-date', ArgumentValue: amzDate } });
