@@ -25,6 +25,12 @@ export interface ForwarderOptions {
   redirect: boolean;
   /** Redirect mode: do not send clients to an owner membership knows to be dead. */
   redirectHealthCheck: boolean;
+  /**
+   * Redirect mode: the longest request target (path and query) a Location may send a client to;
+   * a longer one (a token carrying many OIDC groups) is proxied instead. Default 8 KiB, what
+   * clients and load balancers commonly take.
+   */
+  maxRedirectTarget?: number;
   connectTimeoutMs: number;
   /** Worker-to-worker HTTPS (strata.cluster.tls.enabled), with this CA bundle (PEM) when given. */
   tls?: { ca?: Buffer };
@@ -148,10 +154,9 @@ export class Forwarder {
     }
     if (this.opts.redirect) {
       r.identity = await identify();
-      this.redirectTo(r, target, path);
-    } else {
-      await this.proxyTo(r, target);
+      if (this.redirectTo(r, target, path)) return 'answered';
     }
+    await this.proxyTo(r, target);
     return 'answered';
   }
 
@@ -222,7 +227,8 @@ export class Forwarder {
     if (bucket) await this.opts.beforeLocal?.(bucket);
   }
 
-  private redirectTo(r: S3Request, target: Member, path: string): void {
+  /** Answers a 307 to the owner; false (nothing sent) when its Location would be too long to follow. */
+  private redirectTo(r: S3Request, target: Member, path: string): boolean {
     const secure = (r.req.socket as TLSSocket).encrypted === true && target.httpsAddress !== undefined;
     const address = secure ? target.httpsAddress! : target.address;
     // Path style, so that the owner's Host (an address) still names the bucket.
@@ -231,7 +237,12 @@ export class Forwarder {
     const pathPart = `/${encodeS3Path(r.endpoint.bucket)}/${encodeS3Path(r.endpoint.key)}`;
     const query = q < 0 ? '' : original.slice(q + 1);
     const token = signRedirect(this.opts.secret, r.req.method ?? 'GET', path, r.identity);
-    const location = `${secure ? 'https' : 'http'}://${address}${pathPart}?${query ? `${query}&` : ''}${REDIRECT_PARAM}=${encodeURIComponent(token)}`;
+    const targetPart = `${pathPart}?${query ? `${query}&` : ''}${REDIRECT_PARAM}=${encodeURIComponent(token)}`;
+    if (targetPart.length > (this.opts.maxRedirectTarget ?? 8192)) {
+      this.opts.logger.debug({ owner: target.id, length: targetPart.length }, 'redirect target too long: proxied instead');
+      return false;
+    }
+    const location = `${secure ? 'https' : 'http'}://${address}${targetPart}`;
     this.forwarded.inc({ mode: 'redirect' });
     r.log.note = `redirect ${target.id}`;
     // Sent here rather than thrown: a redirect is an answer, not a failure to log.
@@ -239,6 +250,7 @@ export class Forwarder {
       fields: { Endpoint: address, Bucket: r.endpoint.bucket },
       headers: { Location: location },
     }));
+    return true;
   }
 
   private track(id: string, c: Dispatcher.DispatchController): void {

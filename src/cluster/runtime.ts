@@ -94,6 +94,7 @@ export class ClusterRuntime {
         secret: this.secret,
         redirect: config.bool('strata.worker.s3.redirect.enabled'),
         redirectHealthCheck: config.bool('strata.worker.s3.redirect.health.check.enabled'),
+        maxRedirectTarget: Math.min(8192, config.bytes('strata.worker.s3.max.url.length')),
         connectTimeoutMs: config.durationMs('strata.worker.s3.forward.connect.timeout'),
         proxyCache: { size: config.bytes('strata.worker.s3.proxy.cache.size'), maxObjectSize: config.bytes('strata.worker.s3.proxy.cache.max.object.size') },
         tls: tlsEnabled ? { ca: caFile ? readFileSync(caFile) : undefined } : undefined,

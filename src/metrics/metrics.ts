@@ -51,10 +51,10 @@ export class Metrics {
   });
   readonly ringMembers = new Gauge({
     name: 'strata_ring_members',
-    help: 'Workers in this worker\'s hash ring (1 without a cluster).',
+    help: 'Workers in this worker\'s hash ring (1 without a cluster); the smallest view among its processes.',
     registers: [this.registry],
-    // Every process reports it; the primary keeps the largest rather than the sum.
-    aggregator: 'max',
+    // Every process keeps its own ring: the smallest shows a process that has not caught up.
+    aggregator: 'min',
   });
 
   constructor() {

@@ -72,17 +72,17 @@ export async function ringOf(w: RunningWorker, path?: string): Promise<RingView>
 }
 
 /**
- * Waits until every given worker's ring has `n` live members: from /api/v1/ring, or, when the admin
- * API is closed (SIGV4/OIDC modes), from the open /metrics gauge strata_ring_members.
+ * Waits until every given worker's ring has `n` live members: in every one of its processes (each
+ * keeps its own ring; the open /metrics gauge strata_ring_members is the smallest of them) and, when
+ * the admin API is open, as /api/v1/ring says.
  */
 export async function waitForMembers(workers: RunningWorker[], n: number, timeoutMs = 15_000): Promise<void> {
   await waitFor(async () => {
     for (const w of workers) {
+      if ((await counter(w, 'strata_ring_members')) !== n) return false;
       const r = await fetch(`${w.adminUrl}/api/v1/ring`);
-      const alive = r.status === 401 || r.status === 403
-        ? await counter(w, 'strata_ring_members')
-        : ((await r.json()) as RingView).members.filter((m) => m.alive).length;
-      if (alive !== n) return false;
+      if (r.status === 401 || r.status === 403) continue;
+      if (((await r.json()) as RingView).members.filter((m) => m.alive).length !== n) return false;
     }
     return true;
   }, timeoutMs, () => `the workers' rings did not reach ${n} members`);
