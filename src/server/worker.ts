@@ -359,7 +359,9 @@ function createS3Listeners(
   };
   const listeners: S3Listener[] = [{ server: createServer(options, listener), port: config.int('strata.worker.rest.port') }];
   const tls = tlsFiles(config);
-  if (tls) listeners.push({ server: createHttpsServer({ ...options, ...readTls(tls) }, listener), port: config.int('strata.worker.s3.https.port'), tls });
+  // allowHalfOpen: the TLS socket must outlive the client's FIN for httpAllowHalfOpen (below) to
+  // matter; plain HTTP servers are made so already.
+  if (tls) listeners.push({ server: createHttpsServer({ ...options, ...readTls(tls), allowHalfOpen: true }, listener), port: config.int('strata.worker.s3.https.port'), tls });
   const maxConnections = config.int('strata.worker.s3.max.connections');
   let open = 0;
   for (const { server } of listeners) {

@@ -81,6 +81,21 @@ describe('HTTPS', { timeout: 120_000 }, () => {
     assert.equal(await (await fetch(`${w.s3Url}/data/secure`)).text(), 'over tls');
   });
 
+  test('a client that sends its request and then shuts its side still gets the answer over TLS', async () => {
+    const ca = readFileSync(join(dir, 'cert.pem'));
+    const answer = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      const s = connect({ host: '127.0.0.1', port: httpsPort, ca, servername: 'localhost' }, () => {
+        s.end('GET /data/half-closed HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
+      });
+      s.on('data', (d) => (out += d));
+      s.on('close', () => resolve(out));
+      s.on('error', reject);
+      setTimeout(() => resolve(out), 10_000).unref();
+    });
+    assert.match(answer, /^HTTP\/1\.1 404 /, 'answered, not dropped');
+  });
+
   test('SIGHUP reloads the certificate without a restart', async () => {
     const first = readFileSync(join(dir, 'cert.pem'));
     assert.equal(await peerCommonName(httpsPort, first), 'strata-first');
