@@ -34,7 +34,9 @@ export async function listMultipartUploads(r: S3Request, svc: Services): Promise
     // A common prefix a previous page ended on (its NextKeyMarker) is not given again.
     if (commonPrefix !== undefined && commonPrefix === keyMarker) continue;
     if (uploads.length + prefixes.length === maxUploads) {
-      truncated = true;
+      // max-uploads=0 asks for nothing, and is not a page to continue (no marker to go on from),
+      // as ListObjects answers max-keys=0.
+      truncated = maxUploads > 0;
       break;
     }
     if (commonPrefix !== undefined) {

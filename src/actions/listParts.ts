@@ -20,7 +20,8 @@ export async function listParts(r: S3Request, svc: Services): Promise<void> {
   const { upload, parts } = await svc.multipart.listParts(bucket, key, uploadId);
   const after = parts.filter((p) => p.partNumber > marker);
   const page = after.slice(0, maxParts);
-  const truncated = after.length > page.length;
+  // max-parts=0 asks for nothing, and is not a page to continue (as ListObjects' max-keys=0).
+  const truncated = maxParts > 0 && after.length > page.length;
   const owner = ownerXml(upload.meta.owner ?? r.identity.user);
   sendXml(r, 200, xmlDocument('ListPartsResult', {
     Bucket: bucket,

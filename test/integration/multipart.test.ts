@@ -165,6 +165,12 @@ describe('multipart uploads, copy and tagging (AWS SDK v3)', { timeout: 300_000 
       marker.UploadIdMarker = page.NextUploadIdMarker;
     }
     assert.deepEqual(pages, ['lmu/a', 'lmu/a', 'lmu/b', 'CP:lmu/sub/', 'lmu/z']);
+    // max-uploads=0 (and max-parts=0) ask for nothing: an empty answer that is not a page to go on from.
+    const none = await s3.send(new ListMultipartUploadsCommand({ Bucket, Prefix: 'lmu/', MaxUploads: 0 }));
+    assert.deepEqual([none.Uploads ?? [], none.IsTruncated], [[], false]);
+    await s3.send(new UploadPartCommand({ Bucket, Key: ids[0][0], UploadId: ids[0][1], PartNumber: 1, Body: 'one part' }));
+    const noParts = await s3.send(new ListPartsCommand({ Bucket, Key: ids[0][0], UploadId: ids[0][1], MaxParts: 0 }));
+    assert.deepEqual([noParts.Parts ?? [], noParts.IsTruncated], [[], false]);
     for (const [Key, UploadId] of ids) await s3.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId }));
   });
 
