@@ -103,7 +103,12 @@ export class ObjectService {
     try {
       return await fn(u);
     } catch (e) {
-      throw fromStorage(e, bucket);
+      const err = fromStorage(e, bucket);
+      // The bucket went while the call ran (a write whose bucket was deleted under it): say so.
+      if (err instanceof ObjectError && err.code === 'NoSuchKey' && !this.mounts.get(bucket)) {
+        throw new ObjectError('NoSuchBucket', undefined, { BucketName: bucket });
+      }
+      throw err;
     }
   }
 

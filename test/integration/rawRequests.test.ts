@@ -78,6 +78,30 @@ describe('bad input', { timeout: 120_000 }, () => {
     assert.equal(v2ok.status, 200);
   });
 
+  test('a PUT whose bucket is deleted while its body arrives: NoSuchBucket, and no bucket comes back', async () => {
+    assert.equal((await send('PUT', '/going-away')).status, 200);
+    const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: w.s3Port, method: 'PUT', path: '/going-away/foo', headers: { 'content-length': String(1 << 20) } }, (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.write(Buffer.alloc(1 << 19, 1));
+      // The half-written object is not visible, so the bucket is empty and may go.
+      setTimeout(() => {
+        void send('DELETE', '/going-away').then((d) => {
+          assert.equal(d.status, 204, d.body);
+          req.end(Buffer.alloc(1 << 19, 2));
+        }, reject);
+      }, 200);
+    });
+    const a = await answer;
+    assert.equal(a.status, 404, a.body);
+    assert.match(a.body, /<Code>NoSuchBucket<\/Code>/);
+    assert.equal((await send('HEAD', '/going-away')).status, 404);
+  });
+
   test('a bad Range', async () => {
     await send('PUT', '/data/ten', '0123456789');
     const a = await send('GET', '/data/ten', undefined, { range: 'bytes=20-30' });
