@@ -102,6 +102,16 @@ describe('bad input', { timeout: 120_000 }, () => {
     assert.equal((await send('HEAD', '/going-away')).status, 404);
   });
 
+  test('Content-Encoding: aws-chunked on a plain body is a label S3 drops; other encodings are kept as sent', async () => {
+    for (const [sent, stored] of [['aws-chunked', undefined], ['gzip, aws-chunked', 'gzip'], ['aws-chunked, gzip', 'gzip'], ['deflate, gzip', 'deflate, gzip']] as const) {
+      const put = await send('PUT', '/data/encoded', 'plain bytes', { 'content-encoding': sent, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' });
+      assert.equal(put.status, 200, `${sent}: ${put.body}`);
+      const got = await send('GET', '/data/encoded');
+      assert.equal(got.body, 'plain bytes', sent);
+      assert.equal(got.headers['content-encoding'], stored, sent);
+    }
+  });
+
   test('a bad Range', async () => {
     await send('PUT', '/data/ten', '0123456789');
     const a = await send('GET', '/data/ten', undefined, { range: 'bytes=20-30' });

@@ -1,5 +1,6 @@
 // The headers S3 sends with an object on GET and HEAD, and the stored headers read from a PUT.
 import type { ByteRange, ObjectMeta, ObjectStatus } from '../../ufs/ufs.js';
+import { stripAwsChunked } from '../../s3/body/bodyVerifier.js';
 import { S3Error } from '../../s3/errors.js';
 import type { S3Request } from '../../s3/handler.js';
 import { partsCountOf } from './partNumber.js';
@@ -64,7 +65,7 @@ export function storedMetaFromHeaders(h: Readonly<Record<string, string | string
     const v = h[name];
     if (typeof v === 'string') {
       // aws-chunked is a transfer detail of this request, not part of the object.
-      const value = name === 'content-encoding' ? v.split(',').map((s) => s.trim()).filter((s) => s && s !== 'aws-chunked').join(',') : v;
+      const value = name === 'content-encoding' ? stripAwsChunked(v) : v;
       if (value) meta[field] = value;
     }
   }

@@ -201,6 +201,7 @@ function one(headers: IncomingHttpHeaders, name: string): string | undefined {
 /** A Content-Encoding without aws-chunked (a transfer detail, not part of the object); undefined when nothing is left. */
 export function stripAwsChunked(contentEncoding: string | undefined): string | undefined {
   if (contentEncoding === undefined) return undefined;
+  if (!/(^|,)\s*aws-chunked\s*(,|$)/i.test(contentEncoding)) return contentEncoding; // kept as sent
   const rest = contentEncoding.split(',').map((s) => s.trim()).filter((s) => s !== '' && s.toLowerCase() !== 'aws-chunked');
   return rest.length ? rest.join(',') : undefined;
 }
@@ -220,8 +221,10 @@ export function bodyDecodersFor(headers: IncomingHttpHeaders, opts: { checksumHe
     });
   }
   const encodings = (one(headers, 'content-encoding') ?? '').split(',').map((s) => s.trim().toLowerCase());
-  // Some clients send a STREAMING-* body without saying aws-chunked in Content-Encoding.
-  const chunked = streaming || encodings.includes('aws-chunked');
+  // Some clients send a STREAMING-* body without saying aws-chunked in Content-Encoding; and
+  // aws-chunked said of a plain body (no streaming payload mode, no decoded length) is a label
+  // that S3 drops, not a framing to decode.
+  const chunked = streaming || (encodings.includes('aws-chunked') && one(headers, 'x-amz-decoded-content-length') !== undefined);
 
   // Checksums in headers: at most one algorithm, each well-formed.
   const checksums: Partial<Record<ChecksumAlgorithm, string>> = {};

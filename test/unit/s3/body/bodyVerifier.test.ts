@@ -182,7 +182,10 @@ test('header rules: STREAMING-* without Content-Encoding, missing decoded length
   for (const mode of ['STREAMING-AWS4-HMAC-SHA256-PAYLOAD', 'STREAMING-UNSIGNED-PAYLOAD-TRAILER', 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER']) {
     assert.equal(await codeOf(() => bodyDecodersFor({ 'x-amz-content-sha256': mode, 'content-length': '100' })), 'MissingContentLength');
   }
-  assert.equal(await codeOf(() => bodyDecodersFor({ 'content-encoding': 'aws-chunked' })), 'MissingContentLength');
+  // aws-chunked said of a plain body (no streaming mode, no decoded length) is only a label.
+  assert.equal(bodyDecodersFor({ 'content-encoding': 'aws-chunked', 'content-length': '3' }).streams.length, 0);
+  assert.equal((await decode('raw', { 'content-encoding': 'gzip, aws-chunked', 'content-length': '3' })).data, 'raw');
+  assert.equal(stripAwsChunked('deflate, gzip'), 'deflate, gzip', 'kept as sent without aws-chunked');
   assert.equal(await codeOf(() => bodyDecodersFor({ 'content-encoding': 'aws-chunked', 'x-amz-decoded-content-length': 'ten' })), 'InvalidArgument');
   assert.equal(await codeOf(decode(body, { 'x-amz-content-sha256': 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD', 'x-amz-decoded-content-length': '6' })), 'IncompleteBody');
   assert.equal(await codeOf(decode(body, { 'x-amz-content-sha256': 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD', 'x-amz-decoded-content-length': '4' })), 'InvalidRequest');
