@@ -3,6 +3,7 @@ import type { ActionHandler, ActionTable, S3Request } from '../s3/handler.js';
 import type { ActionName } from '../s3/endpoint.js';
 import type { Category } from '../s3/auth/policy.js';
 import type { Services } from './shared/services.js';
+import { checkExpectedBucketOwners } from './shared/expectedOwner.js';
 import { createBucket } from './createBucket.js';
 import { copyObject } from './copyObject.js';
 import { createMultipartUpload } from './createMultipartUpload.js';
@@ -124,6 +125,11 @@ export const ACTION_CATEGORIES: Record<ActionName, Category> = {
 
 export function buildActionTable(svc: Services): ActionTable {
   const table = {} as Record<ActionName, ActionHandler>;
-  for (const [name, fn] of Object.entries(ACTIONS) as Array<[ActionName, Action]>) table[name] = (r) => fn(r, svc);
+  for (const [name, fn] of Object.entries(ACTIONS) as Array<[ActionName, Action]>) {
+    table[name] = (r) => {
+      checkExpectedBucketOwners(r, svc);
+      return fn(r, svc);
+    };
+  }
   return table;
 }

@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import {
-  CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, DeleteObjectsCommand, GetBucketAclCommand,
+  CopyObjectCommand, CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, DeleteObjectsCommand, GetBucketAclCommand,
   GetBucketCorsCommand, GetBucketLocationCommand, GetBucketPolicyCommand, GetBucketVersioningCommand,
   GetObjectAclCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListBucketsCommand,
   ListObjectsCommand, ListObjectsV2Command, ListObjectVersionsCommand, PutObjectAclCommand, PutObjectCommand,
@@ -139,6 +139,20 @@ describe('AWS SDK for JavaScript v3', { timeout: 600_000 }, () => {
     assert.deepEqual([e.code, e.status], ['BucketAlreadyExists', 409]);
     await s3.send(new DeleteObjectCommand({ Bucket: 'sdk-twice', Key: 'kept' }));
     await s3.send(new DeleteBucketCommand({ Bucket: 'sdk-twice' }));
+  });
+
+  test('ExpectedBucketOwner (and the copy source\'s) must name the bucket\'s owner, else AccessDenied', T, async () => {
+    await s3.send(new CreateBucketCommand({ Bucket: 'sdk-owned' }));
+    await s3.send(new PutObjectCommand({ Bucket: 'sdk-owned', Key: 'k', Body: 'v', ExpectedBucketOwner: USER }));
+    const refused = await s3Error(s3.send(new PutObjectCommand({ Bucket: 'sdk-owned', Key: 'k2', Body: 'v', ExpectedBucketOwner: '111122223333' })));
+    assert.deepEqual([refused.code, refused.status], ['AccessDenied', 403]);
+    assert.equal((await s3Error(s3.send(new HeadObjectCommand({ Bucket: 'sdk-owned', Key: 'k2' })))).status, 404, 'nothing written');
+    assert.equal((await s3Error(s3.send(new ListObjectsV2Command({ Bucket: 'sdk-owned', ExpectedBucketOwner: '111122223333' })))).code, 'AccessDenied');
+    await s3.send(new CopyObjectCommand({ Bucket: 'sdk-owned', Key: 'copy', CopySource: 'sdk-owned/k', ExpectedSourceBucketOwner: USER }));
+    const badSource = await s3Error(s3.send(new CopyObjectCommand({ Bucket: 'sdk-owned', Key: 'copy2', CopySource: 'sdk-owned/k', ExpectedSourceBucketOwner: 'other' })));
+    assert.equal(badSource.code, 'AccessDenied');
+    for (const Key of ['k', 'copy']) await s3.send(new DeleteObjectCommand({ Bucket: 'sdk-owned', Key }));
+    await s3.send(new DeleteBucketCommand({ Bucket: 'sdk-owned' }));
   });
 
   test('CreateBucket twice in another region -> BucketAlreadyOwnedByYou (409)', T, async () => {
