@@ -10,7 +10,7 @@ import type { ObjectMeta, ObjectStatus, PartInfo, UploadInfo } from '../ufs/ufs.
 import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm, checkChecksumValue, checksumHeaderName, createChecksum } from '../s3/body/checksums.js';
 import type { Services } from './shared/services.js';
 import { requireUploadId } from './shared/upload.js';
-import { header, quoteEtag } from './shared/wire.js';
+import { header, objectUrl, quoteEtag } from './shared/wire.js';
 import { writeConditionsFrom } from './shared/writeConditions.js';
 
 /** How long the join may take before the 200 goes out and whitespace keeps the connection alive. */
@@ -69,8 +69,7 @@ async function completedAlready(svc: Services, bucket: string, key: string, requ
 }
 
 function resultXml(r: S3Request, bucket: string, key: string, status: ObjectStatus): string {
-  const host = header(r, 'host') ?? 'localhost';
-  const location = `http://${host}/${encodeURIComponent(bucket)}/${key.split('/').map(encodeURIComponent).join('/')}`;
+  const location = objectUrl(r, bucket, key);
   const checksums = Object.fromEntries(Object.entries(status.meta.checksums).map(([alg, v]) => [`Checksum${alg}`, v]));
   return xmlDocument('CompleteMultipartUploadResult', {
     Location: location,

@@ -19,7 +19,7 @@ import { checkCannedAcl } from './shared/acl.js';
 import { checkSendable, checkStorageClassValue, storedHeadersOf, storedMetaFromHeaders } from './shared/objectHeaders.js';
 import { tagsOfDocument } from './shared/tagging.js';
 import { MAX_PART_SIZE } from './shared/upload.js';
-import { header, quoteEtag } from './shared/wire.js';
+import { header, objectUrl, quoteEtag } from './shared/wire.js';
 
 export async function postObject(r: S3Request, svc: Services): Promise<void> {
   const { bucket } = r.endpoint;
@@ -96,7 +96,7 @@ function checkForm(r: S3Request, svc: Services, fields: Map<string, string>, fil
 
 /** S3's answers: a 303 to success_action_redirect, else the success_action_status asked for (200, 201 with a document, or 204). */
 function answer(r: S3Request, fields: Map<string, string>, bucket: string, key: string, etag: string): void {
-  const location = `${(r.req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http'}://${header(r, 'host') ?? 'localhost'}/${encodePath(bucket)}/${encodePath(key)}`;
+  const location = objectUrl(r, bucket, key);
   const redirect = fields.get('success_action_redirect') ?? fields.get('redirect');
   if (redirect && /^https?:\/\//i.test(redirect)) {
     const query = `bucket=${encodeURIComponent(bucket)}&key=${encodeURIComponent(key)}&etag=${encodeURIComponent(etag)}`;
@@ -109,10 +109,6 @@ function answer(r: S3Request, fields: Map<string, string>, bucket: string, key: 
   } else {
     sendEmpty(r, status === '200' ? 200 : 204, { ETag: etag, Location: location });
   }
-}
-
-function encodePath(s: string): string {
-  return s.split('/').map(encodeURIComponent).join('/');
 }
 
 /** The file's size within the policy's content-length-range (and S3's 5 GiB): EntityTooLarge as soon as it is over, EntityTooSmall at its end. */

@@ -17,6 +17,12 @@ export function urlEncodeKey(s: string): string {
   return encodeURIComponent(s).replace(/%2F/g, '/').replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
+/** The URL of an object as the client reached this worker (a Location S3 answers with). */
+export function objectUrl(r: S3Request, bucket: string, key: string): string {
+  const scheme = (r.req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+  return `${scheme}://${header(r, 'host') ?? 'localhost'}/${encodeURIComponent(bucket)}/${urlEncodeKey(key)}`;
+}
+
 export function header(r: S3Request, name: string): string | undefined {
   const v = r.req.headers[name];
   return Array.isArray(v) ? v.join(',') : v;
