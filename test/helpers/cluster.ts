@@ -109,7 +109,8 @@ export async function counter(w: RunningWorker, name: string, labels = ''): Prom
 export async function keysByOwner(w: RunningWorker, bucket: string, keys: string[]): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
   for (const k of keys) {
-    const owner = (await ringOf(w, `/${bucket}/${k}`)).owner!;
+    const owner = (await ringOf(w, `/${bucket}/${k}`)).owner;
+    if (!owner) throw new Error('the ring API named no owner (is the admin API closed, as in SIGV4 and OIDC modes?)');
     out.set(owner, [...(out.get(owner) ?? []), k]);
   }
   return out;
